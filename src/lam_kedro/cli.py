@@ -1,0 +1,19 @@
+"""The `lam` console script: one entry point for the commands people use outside `kedro run`."""
+
+from __future__ import annotations
+
+import click
+
+from lam_kedro.serving.cli import env_group
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lam-kedro")
+def main() -> None:
+    """lam-kedro: build, inspect and serve Large Action Models."""
+
+
+main.add_command(env_group)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Build the template set: the generated templates plus every readable .docx a user supplies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from lam_kedro.env.docx_io import DocxLoadError
+from lam_kedro.env.document import Document
+from lam_kedro.env.templates import builtin_templates, describe_document
+
+logger = logging.getLogger(__name__)
+
+
+def _index_row(name: str, description: str, source: str, doc: Document) -> dict[str, Any]:
+    paragraphs = [p for p in doc.paragraphs() if p.text.strip()]
+    return {
+        "name": name,
+        "description": description,
+        "source": source,
+        "paragraphs": len(paragraphs),
+        "tables": len(doc.tables()),
+        "words": len(doc.text().split()),
+    }
+
+
+def build_templates(
+    user_documents: dict[str, Callable[[], Document]], params: dict[str, Any]
+) -> tuple[dict[str, Document], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return ``(documents by name, index rows, quarantined files with reasons)``.
+
+    A user document that cannot be read (Strict OOXML, a corrupt zip) goes to quarantine with
+    the reader's message; the rest of the folder is still used.
+    """
+    documents: dict[str, Document] = {}
+    index: list[dict[str, Any]] = []
+    quarantine: list[dict[str, Any]] = []
+    if params.get("builtin", True):
+        for template in builtin_templates():
+            doc = template.build()
+            documents[template.name] = doc
+            index.append(_index_row(template.name, template.description, "builtin", doc))
+    for name, load in sorted(user_documents.items()):
+        key = f"user_{name}"
+        try:
+            doc = load()
+        except DocxLoadError as err:
+            quarantine.append({"name": name, "reason": str(err)})
+            logger.warning("template '%s' quarantined: %s", name, err)
+            continue
+        if len(doc.text().split()) < params.get("min_words", 1):
+            quarantine.append({"name": name, "reason": f"fewer than {params.get('min_words', 1)} words"})
+            continue
+        documents[key] = doc
+        index.append(_index_row(key, describe_document(doc), "user", doc))
+    if not documents:
+        raise ValueError("no templates: enable params:templates.builtin or add .docx files to the user folder")
+    logger.info("%d templates (%d quarantined)", len(documents), len(quarantine))
+    return documents, index, quarantine

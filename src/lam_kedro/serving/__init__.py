@@ -1,0 +1,1 @@
+"""Serving: registered LAMs into agent loops, and the CLI commands around them."""

@@ -1,0 +1,17 @@
+"""Kedro project settings: configuration layout and the project's own hooks.
+
+kedro-mlflow registers its hook through its plugin entry point; ours validates datasets with
+Great Expectations before they are saved, so a bad dataset stops the run before it lands.
+"""
+
+from lam_kedro.validation.hooks import DataValidationHooks
+
+HOOKS = (DataValidationHooks(),)
+
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "config_patterns": {
+        "validation": ["validation*", "validation*/**"],
+    },
+}
