@@ -47,8 +47,8 @@ def test_kedro_run_templates_and_env_check_log_to_mlflow(project: Path, shared_d
 
 def test_gx_gate_stops_the_pipeline_on_a_failing_suite(project: Path):
     (project / "conf/test/validation.yml").write_text(
-        "validation:\n  datasets:\n    template_index:\n      expectations:\n"
-        "        - expect_table_row_count_to_be_between: {min_value: 100000}\n"
+        "template_index:\n  expectations:\n"
+        "    - expect_table_row_count_to_be_between: {min_value: 100000}\n"
     )
     proc = run_cli(["kedro", "run", "--env", "test", "--pipelines", "templates"], project, check=False)
     assert proc.returncode != 0

@@ -16,7 +16,12 @@ logger = logging.getLogger(__name__)
 
 
 class DataValidationHooks:
-    """Reads ``validation.yml`` at start-up and validates each listed dataset before saving it."""
+    """Reads ``validation*.yml`` at start-up and validates each listed dataset before saving it.
+
+    Each top-level key of those files is a catalog dataset name with its suite, so every
+    pipeline keeps its suites in its own file (``validation_<pipeline>.yml``); the reserved key
+    ``validation_options`` holds ``enabled`` and ``max_examples``.
+    """
 
     def __init__(self) -> None:
         self.config = ValidationConfig()
@@ -27,10 +32,12 @@ class DataValidationHooks:
             raw = context.config_loader["validation"]
         except (KeyError, MissingConfigException):
             raw = {}
+        raw = dict(raw)
+        options = raw.pop("validation_options", {})
         try:
-            self.config = ValidationConfig(**raw.get("validation", {}))
+            self.config = ValidationConfig(**options, datasets=raw)
         except ValidationError as err:
-            raise ValueError(f"conf/*/validation.yml is invalid:\n{err}") from err
+            raise ValueError(f"conf/*/validation*.yml is invalid:\n{err}") from err
 
     @hook_impl
     def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
