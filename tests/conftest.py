@@ -23,6 +23,7 @@ def shared_dir() -> Path:
 
 
 def _copy_project(dest: Path) -> Path:
+    dest.mkdir(parents=True)
     for name in ("pyproject.toml", "dvc.yaml", "README.md"):
         shutil.copy2(REPO / name, dest / name)
     shutil.copytree(REPO / "conf", dest / "conf", ignore=shutil.ignore_patterns("credentials*"))
@@ -55,6 +56,7 @@ def run_cli(args: list[str], cwd: Path, timeout: int = 600, check: bool = True) 
         "KEDRO_DISABLE_TELEMETRY": "1",
         "DVC_NO_ANALYTICS": "1",
         "MPLBACKEND": "Agg",
+        "COLUMNS": "400",  # rich would wrap long error lines at 80 columns
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     proc = subprocess.run(

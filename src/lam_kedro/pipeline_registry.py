@@ -9,5 +9,9 @@ from kedro.pipeline import Pipeline
 def register_pipelines() -> dict[str, Pipeline]:
     """Every folder under ``pipelines/`` is a pipeline; ``__default__`` runs them all in order."""
     pipelines = find_pipelines(raise_errors=True)
+    # Section 3 of the paper as one name, made of its two halves when both exist.
+    halves = [pipelines[name] for name in ("task_plans", "trajectories") if name in pipelines]
+    if halves:
+        pipelines["data_collection"] = sum(halves, Pipeline([]))
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     return pipelines

@@ -7,8 +7,8 @@ from typing import Any
 
 from kedro.io import AbstractDataset
 
-from lam_kedro.env.docx_io import load_docx, save_docx
 from lam_kedro.env.document import Document
+from lam_kedro.env.docx_io import load_docx, save_docx
 
 
 class DocxFolderDataset(AbstractDataset[dict[str, Any], dict[str, Document]]):

@@ -38,6 +38,8 @@ def _print_step(step: Step, next_obs: object = None, info: object = None) -> Non
     click.secho(f"\n--- step {step.index}  [{obs['title']}]", bold=True)
     controls = "  ".join(f"{c['label']}:{c['control_text']}({c['control_type']})" for c in obs["controls"])
     click.echo(f"controls: {controls}")
+    text = obs["document"]
+    click.echo(f"document: {text[:300]!r}{' ...' if len(text) > 300 else ''}")
     if obs.get("selection"):
         click.echo(f"selection: {obs['selection']!r}")
     if obs.get("error"):

@@ -58,7 +58,8 @@ def validate_dataset(dataset_name: str, data: Any, suite: DatasetSuite, max_exam
         kwargs = {k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)}
         detail = res.result or {}
         rows = (detail.get("unexpected_index_list") or [])[:max_examples]
-        lines.append(f"  - {cfg.type}({kwargs}): {detail.get('unexpected_count', 'n/a')} unexpected")
+        count = detail.get("unexpected_count")
+        lines.append(f"  - {cfg.type}({kwargs}): " + (f"{count} unexpected" if count is not None else "failed"))
         if "observed_value" in detail and detail["observed_value"] is not None:
             lines.append(f"      observed: {detail['observed_value']}")
         if rows:

@@ -87,7 +87,7 @@ def summarize_rollouts(
             "invalid_rate": round(float(group["invalid_actions"].sum() / max(1, group["steps"].sum())), 4),
         }
     metrics = {
-        f"env_check.{actor}.{name}": {"value": float(value), "step": 0}
+        f"{actor}.{name}": {"value": float(value), "step": 0}
         for actor, values in summary.items()
         for name, value in values.items()
     }

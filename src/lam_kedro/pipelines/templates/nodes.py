@@ -6,23 +6,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from lam_kedro.env.docx_io import DocxLoadError
 from lam_kedro.env.document import Document
-from lam_kedro.env.templates import builtin_templates, describe_document
+from lam_kedro.env.docx_io import DocxLoadError
+from lam_kedro.env.templates import builtin_templates, describe_document, document_features
 
 logger = logging.getLogger(__name__)
 
 
 def _index_row(name: str, description: str, source: str, doc: Document) -> dict[str, Any]:
-    paragraphs = [p for p in doc.paragraphs() if p.text.strip()]
-    return {
-        "name": name,
-        "description": description,
-        "source": source,
-        "paragraphs": len(paragraphs),
-        "tables": len(doc.tables()),
-        "words": len(doc.text().split()),
-    }
+    return {"name": name, "description": description, "source": source, **document_features(doc)}
 
 
 def build_templates(

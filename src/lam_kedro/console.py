@@ -1,4 +1,4 @@
-"""The `lam` console script: one entry point for the commands people use outside `kedro run`."""
+"""The `lam` console script (not `cli.py`: Kedro reserves that name for overriding `kedro run`)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,146 @@
+"""The one trajectory schema: task plans, instantiated tasks, steps and trajectories.
+
+Every stage (data collection, exploration, evaluation, serving) reads and writes these models,
+so a record written by one is valid input to the next. ``extra="forbid"`` makes a typo in a
+field name fail loudly, and pydantic's errors name the offending field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lam_kedro.env.types import FUNCTIONS, STATUSES, Task
+
+__all__ = ["TaskPlan", "InstantiatedTask", "Step", "Outcome", "Trajectory"]
+
+
+class _Strict(BaseModel):
+    """Base of every record: unknown keys are errors, values are validated on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class TaskPlan(_Strict):
+    """A task and its natural-language plan (paper's ``{task_id, task, plan}``): Phase 1 data."""
+
+    task_id: str
+    app: str = "word"
+    task: str = Field(min_length=1)
+    plan: list[str] = Field(min_length=1)
+    source: str = "generated"
+    family: str | None = None
+
+    @field_validator("plan")
+    @classmethod
+    def _no_empty_steps(cls, plan: list[str]) -> list[str]:
+        for i, s in enumerate(plan):
+            if not s.strip():
+                raise ValueError(f"plan step {i} is empty")
+        return plan
+
+
+class InstantiatedTask(_Strict):
+    """A task made concrete to one template document, runnable in the environment.
+
+    ``family`` and ``params`` are what the environment's checker needs; a task without a
+    family (e.g. imported verbatim from UFO) can be stored but not executed.
+    """
+
+    task_id: str
+    app: str = "word"
+    task: str = Field(min_length=1)
+    plan: list[str] = Field(default_factory=list)
+    template: str
+    template_description: str = ""
+    family: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    source_task_id: str | None = None
+
+    def to_env_task(self) -> Task:
+        """The environment's plain ``Task``; raises if no family says how to check it."""
+        if not self.family:
+            raise ValueError(f"task {self.task_id!r} has no family, so the environment cannot check it")
+        return Task(
+            task_id=self.task_id,
+            family=self.family,
+            request=self.task,
+            params=dict(self.params),
+            template=self.template,
+        )
+
+    @classmethod
+    def from_env_task(
+        cls,
+        task: Task,
+        plan: list[str] | None = None,
+        template_description: str = "",
+        source_task_id: str | None = None,
+    ) -> InstantiatedTask:
+        """Wrap an environment ``Task`` so a trajectory can carry it."""
+        return cls(
+            task_id=task.task_id,
+            task=task.request,
+            plan=list(plan or []),
+            template=task.template,
+            template_description=template_description,
+            family=task.family,
+            params=dict(task.params),
+            source_task_id=source_task_id,
+        )
+
+
+class Step(_Strict):
+    """One agent step: what it saw (before acting), what it decided, and what came of it."""
+
+    index: int = Field(ge=0)
+    observation: dict[str, Any]
+    thought: str = ""
+    control_label: str = ""
+    control_name: str = ""
+    function: str = ""
+    args: dict[str, Any] = Field(default_factory=dict)
+    status: str = "CONTINUE"
+    plan: list[str] = Field(default_factory=list)
+    result: Any | None = None
+    error: str | None = None
+    raw_output: str | None = None
+    latency_s: float | None = None
+
+    @field_validator("function")
+    @classmethod
+    def _known_function(cls, v: str) -> str:
+        if v and v not in FUNCTIONS:
+            raise ValueError(f"unknown function {v!r}; expected one of {', '.join(FUNCTIONS)} or ''")
+        return v
+
+    @field_validator("status")
+    @classmethod
+    def _known_status(cls, v: str) -> str:
+        if v not in STATUSES:
+            raise ValueError(f"unknown status {v!r}; expected one of {', '.join(STATUSES)}")
+        return v
+
+
+class Outcome(_Strict):
+    """How an episode ended, as the environment's checker (never the agent) judged it."""
+
+    success: bool
+    reason: str
+    terminated: bool
+    truncated: bool
+    steps: int = Field(ge=0)
+    invalid_actions: int = Field(ge=0)
+    duration_s: float = Field(ge=0)
+
+
+class Trajectory(_Strict):
+    """A whole episode: the task, every step, the outcome, and who acted (``actor``)."""
+
+    trajectory_id: str
+    task: InstantiatedTask
+    steps: list[Step]
+    outcome: Outcome
+    actor: str
+    seed: int | None = None

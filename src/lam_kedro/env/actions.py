@@ -1,0 +1,283 @@
+"""Actions: argument validation, the dispatch table, and pywinauto key-string parsing.
+
+An action is data (``types.Action``); nothing here executes model output as code. ``validate``
+checks the function against the control's type and the args against the function's signature,
+and the dispatch table maps each function name to one handler on the UI. Anything wrong is an
+``ActionError`` whose message names the label, function or arg, which ``WordEnv.step`` turns
+into the next observation's ``error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from lam_kedro.env.types import FUNCTIONS, STATUSES, Action
+
+if TYPE_CHECKING:
+    from lam_kedro.env.controls import Spec
+    from lam_kedro.env.ui import WordUI
+
+
+class ActionError(Exception):
+    """An invalid action: the message is shown to the agent as the observation's ``error``."""
+
+
+# ---------------------------------------------------------------- coercion of raw actions
+
+_ACTION_KEYS = frozenset(("control_label", "function", "args", "status"))
+
+
+def coerce_action(action: Any) -> Action:
+    """An ``Action`` from an ``Action`` or a plain dict; a malformed one raises ``ActionError``."""
+    if isinstance(action, dict):
+        extra = set(action) - _ACTION_KEYS
+        if extra:
+            raise ActionError(f"unknown action key(s) {sorted(extra)}; expected {sorted(_ACTION_KEYS)}")
+        if "control_label" not in action or "function" not in action:
+            raise ActionError("an action needs 'control_label' and 'function'")
+        action = Action(**action)
+    elif not isinstance(action, Action):
+        raise ActionError(f"an action must be an Action or a dict, not {type(action).__name__}")
+    if not isinstance(action.function, str):
+        raise ActionError(f"function must be a string, not {type(action.function).__name__}")
+    if not isinstance(action.args, dict):
+        raise ActionError(f"args must be a dict, not {type(action.args).__name__}")
+    if action.status not in STATUSES:
+        raise ActionError(f"unknown status {action.status!r}; expected one of {', '.join(STATUSES)}")
+    if action.function and not isinstance(action.control_label, (str, int)):
+        raise ActionError(f"control_label must be a string, not {type(action.control_label).__name__}")
+    return action
+
+
+# ---------------------------------------------------------------- function signatures
+
+class Arg(NamedTuple):
+    """One parameter of a function: its type, and its default (``REQUIRED`` if none)."""
+
+    type: type
+    default: Any
+
+
+REQUIRED = object()
+
+SIGNATURES: dict[str, dict[str, Arg]] = {
+    "click_input": {"button": Arg(str, "left"), "double": Arg(bool, False)},
+    "set_edit_text": {"text": Arg(str, REQUIRED)},
+    "keyboard_input": {"keys": Arg(str, REQUIRED)},
+    "select_text": {"text": Arg(str, REQUIRED)},
+    "select_table": {"number": Arg(int, REQUIRED)},
+    "insert_table": {"rows": Arg(int, REQUIRED), "columns": Arg(int, REQUIRED)},
+    "wheel_mouse_input": {"wheel_dist": Arg(int, REQUIRED)},
+    "texts": {},
+    "summary": {"text": Arg(str, "")},
+}
+assert set(SIGNATURES) == set(FUNCTIONS)
+
+_TEXT_TYPES = frozenset(("Edit", "ComboBox", "Document"))
+#: The control types each function applies to (``None``: any control).
+VALID_ON: dict[str, frozenset[str] | None] = {
+    "click_input": None,
+    "set_edit_text": _TEXT_TYPES,
+    "keyboard_input": _TEXT_TYPES,
+    "select_text": frozenset(("Document",)),
+    "select_table": frozenset(("Document",)),
+    "insert_table": frozenset(("Document",)),
+    "wheel_mouse_input": frozenset(("Document",)),
+    "texts": None,
+    "summary": None,
+}
+
+
+def validate_args(function: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The args with defaults filled in; a missing, unexpected or mistyped one raises."""
+    sig = SIGNATURES[function]
+    for name in args:
+        if name not in sig:
+            raise ActionError(f"{function} got an unexpected arg {name!r}; it takes {sorted(sig) or 'no args'}")
+    out: dict[str, Any] = {}
+    for name, (typ, default) in sig.items():
+        if name not in args:
+            if default is REQUIRED:
+                raise ActionError(f"{function} needs the arg {name!r} ({typ.__name__})")
+            out[name] = default
+            continue
+        value = args[name]
+        # bool is an int subclass: "number": true is a type error, not table 1.
+        if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+            raise ActionError(f"{function} arg {name!r} must be {typ.__name__}, not {type(value).__name__}")
+        out[name] = value
+    if function == "click_input" and out["button"] not in ("left", "right"):
+        raise ActionError(f"click_input arg 'button' must be 'left' or 'right', not {out['button']!r}")
+    return out
+
+
+def check_function(function: str, label: str, spec: Spec) -> None:
+    """Raise unless ``function`` exists and applies to the control's type."""
+    if function not in SIGNATURES:
+        raise ActionError(f"unknown function {function!r}; expected one of {', '.join(FUNCTIONS)}")
+    allowed = VALID_ON[function]
+    if allowed is not None and spec.ctype not in allowed:
+        raise ActionError(
+            f"{function} is not supported by control {label} ({spec.text!r}, {spec.ctype}); "
+            f"it applies to {', '.join(sorted(allowed))}"
+        )
+
+
+# ---------------------------------------------------------------- dispatch table
+
+def _click(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
+    return ui.click(spec, right=args["button"] == "right", double=args["double"])
+
+
+def _set_edit_text(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
+    return ui.set_edit_text(spec, args["text"])
+
+
+def _keyboard_input(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
+    return ui.keyboard_input(spec, parse_keys(args["keys"]))
+
+
+def _select_text(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
+    return ui.select_text(args["text"])
+
+
+def _select_table(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
+    return ui.select_table(args["number"])
+
+
+def _insert_table(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
+    return ui.insert_table(args["rows"], args["columns"])
+
+
+def _wheel(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
+    return ui.scroll(args["wheel_dist"])
+
+
+def _texts(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
+    return ui.texts(spec)
+
+
+def _summary(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
+    return None
+
+
+Handler = Callable[["WordUI", "Spec", dict[str, Any]], Any]
+DISPATCH: dict[str, Handler] = {
+    "click_input": _click,
+    "set_edit_text": _set_edit_text,
+    "keyboard_input": _keyboard_input,
+    "select_text": _select_text,
+    "select_table": _select_table,
+    "insert_table": _insert_table,
+    "wheel_mouse_input": _wheel,
+    "texts": _texts,
+    "summary": _summary,
+}
+#: Functions that only read: allowed on a closed document.
+READ_ONLY: frozenset[str] = frozenset(("texts", "summary"))
+
+
+# ---------------------------------------------------------------- pywinauto key strings
+
+class Key(NamedTuple):
+    """One keystroke: modifiers (a subset of ``"^+%"``) and a named key or a character.
+
+    Plain typing is folded into ``Key("", "", text)`` so ``"Hello world"`` is one token.
+    """
+
+    mods: str
+    name: str  # "ENTER", "ESC", ... or "" for typed text
+    text: str = ""
+
+
+#: pywinauto's key names (and aliases) that the simulated Word understands.
+KEY_NAMES: dict[str, str] = {
+    "ENTER": "ENTER", "ESC": "ESC", "ESCAPE": "ESC", "BACKSPACE": "BACKSPACE", "BS": "BACKSPACE",
+    "BKSP": "BACKSPACE", "DELETE": "DELETE", "DEL": "DELETE", "HOME": "HOME", "END": "END",
+    "TAB": "TAB", "LEFT": "LEFT", "RIGHT": "RIGHT", "UP": "UP", "DOWN": "DOWN",
+    "PGUP": "UP", "PGDN": "DOWN", "SPACE": " ",
+}
+_MODS = "^+%"
+_parse_cache: dict[str, tuple[Key, ...]] = {}
+
+
+def parse_keys(keys: str) -> tuple[Key, ...]:
+    """Parse pywinauto ``type_keys`` syntax (``^b``, ``{ENTER}``, ``{BACKSPACE 3}``, ``+(ab)``, ``~``).
+
+    Cached per string: agents repeat the same shortcuts. An unknown ``{TOKEN}`` or a dangling
+    modifier raises ``ActionError`` naming it.
+    """
+    hit = _parse_cache.get(keys)
+    if hit is not None:
+        return hit
+    out = _parse(keys)
+    if len(_parse_cache) > 4096:
+        _parse_cache.clear()
+    _parse_cache[keys] = out
+    return out
+
+
+def _parse(keys: str) -> tuple[Key, ...]:
+    out: list[Key] = []
+    i, n = 0, len(keys)
+    while i < n:
+        mods = ""
+        while i < n and keys[i] in _MODS:
+            if keys[i] not in mods:
+                mods += keys[i]
+            i += 1
+        if i >= n:
+            raise ActionError(f"keys {keys!r}: modifier {mods!r} at the end has no key to modify")
+        c = keys[i]
+        if c == "{":
+            close = keys.find("}", i + 2)  # i+2 lets "{}}" name the brace itself
+            if close < 0:
+                raise ActionError(f"keys {keys!r}: unclosed '{{' at position {i}")
+            strokes = _brace(keys, keys[i + 1:close], mods)
+            i = close + 1
+        elif c == "(" and mods:
+            close = keys.find(")", i + 1)
+            if close < 0:
+                raise ActionError(f"keys {keys!r}: unclosed '(' at position {i}")
+            strokes = [_char(ch, mods) for ch in keys[i + 1:close]]
+            i = close + 1
+        elif c == "~":
+            strokes, i = [Key(mods, "ENTER")], i + 1
+        else:
+            strokes, i = [_char(c, mods)], i + 1
+        for k in strokes:
+            if k.name == "" and out and out[-1].name == "" and not k.mods and not out[-1].mods:
+                out[-1] = Key("", "", out[-1].text + k.text)
+            else:
+                out.append(k)
+    return tuple(out)
+
+
+def _char(c: str, mods: str) -> Key:
+    if mods in ("", "+"):
+        return Key("", "", c.upper() if mods else c)
+    return Key(mods, c.lower())
+
+
+def _brace(keys: str, body: str, mods: str) -> list[Key]:
+    name, _, count = body.partition(" ")
+    repeat = 1
+    if count:
+        if not count.strip().isdigit():
+            raise ActionError(f"keys {keys!r}: bad repeat count in {{{body}}}")
+        repeat = min(int(count), 1000)
+    if len(name) == 1:
+        return [_char(name, mods)] * repeat
+    canon = KEY_NAMES.get(name.upper())
+    if canon is None:
+        raise ActionError(f"keys {keys!r}: unknown key token {{{name}}}; known: {', '.join(sorted(KEY_NAMES))}")
+    if canon == " ":
+        return [_char(" ", mods)] * repeat
+    return [Key(mods, canon)] * repeat
+
+
+__all__ = [
+    "DISPATCH", "READ_ONLY", "SIGNATURES", "VALID_ON", "ActionError", "Key", "check_function",
+    "coerce_action", "parse_keys", "validate_args",
+]
