@@ -93,8 +93,8 @@ def test_templates_from_folder_reports_unreadable(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("ignored: not a .docx")
     templates, rejected = templates_from_folder(tmp_path)
     assert [t.name for t in templates] == ["faq copy", "plain"]
-    assert templates[0].description == "Frequently Asked Questions: Home Internet Service"
-    assert templates[1].description == "Plain first sentence here."
+    assert templates[0].description.startswith("Frequently Asked Questions: Home Internet Service: a document with")
+    assert templates[1].description == "Plain first sentence here.: a document with 1 paragraph"
     assert templates[0].document().text() == load_template("faq").text()
     assert len(rejected) == 1 and rejected[0][0].endswith("broken.docx") and "not a zip" in rejected[0][1]
     with pytest.raises(FileNotFoundError):
@@ -113,4 +113,4 @@ def test_write_templates_index(tmp_path: Path) -> None:
 def test_describe_document() -> None:
     assert describe_document(Document()) == "An empty document."
     doc = Document(blocks=[Paragraph.of("intro words here."), Paragraph.of("Big Title", "Title")])
-    assert describe_document(doc) == "Big Title"
+    assert describe_document(doc) == "Big Title: a document with 2 paragraphs, 1 heading"

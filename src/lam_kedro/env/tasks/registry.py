@@ -70,15 +70,20 @@ def _template_name_and_doc(template: Any) -> tuple[str, Any]:
     return name, load_template(name)
 
 
+def _stable_key(template: str) -> str:
+    """A .docx path counts by its file name, so ids and params don't change when the repo moves."""
+    return os.path.basename(template) if template.lower().endswith(".docx") else template
+
+
 def task_id(family: str, template: str, seed: int) -> str:
     """A short stable id: the same (family, template, seed) always gives the same one."""
-    digest = hashlib.sha1(f"{family}|{template}|{seed}".encode()).hexdigest()[:12]
+    digest = hashlib.sha1(f"{family}|{_stable_key(template)}|{seed}".encode()).hexdigest()[:12]
     return f"{family}-{digest}"
 
 
 def make_task(family: TaskFamily, template_name: str, doc: Any, seed: int) -> Task | None:
     """The task ``family`` makes of ``doc`` for this seed, or ``None`` if the doc does not suit it."""
-    rng = random.Random(f"{family.name}|{template_name}|{seed}")
+    rng = random.Random(f"{family.name}|{_stable_key(template_name)}|{seed}")
     params = family.sample_params(doc, rng)
     if params is None:
         return None

@@ -15,21 +15,24 @@ from tqdm.auto import tqdm
 from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.policies import RandomPolicy, ScriptedPolicy
 from lam_kedro.agent.schema import Trajectory
-from lam_kedro.env import WordEnv, families, sample_task
+from lam_kedro.env import WordEnv, families
 from lam_kedro.env.document import Document
+from lam_kedro.env.tasks.registry import make_task
 from lam_kedro.env.types import Task
 
 
-def make_env_tasks(template_index: list[dict[str, Any]], params: dict[str, Any]) -> list[Task]:
+def make_env_tasks(
+    templates: dict[str, Callable[[], Document]], template_index: list[dict[str, Any]], params: dict[str, Any]
+) -> list[Task]:
     """Up to ``templates_per_family`` tasks per family, each on a different template that suits it."""
+    docs = {row["name"]: templates[row["name"]]() for row in template_index}
     tasks: list[Task] = []
-    names = [row["name"] for row in template_index]
-    for i, family in enumerate(sorted(families())):
+    for i, (_, family) in enumerate(sorted(families().items())):
         made = 0
-        for j, name in enumerate(names):
+        for j, (template_name, doc) in enumerate(docs.items()):
             if made >= params["templates_per_family"]:
                 break
-            task = sample_task(family, name, seed=params["seed"] + 1000 * i + j)
+            task = make_task(family, template_name, doc, seed=params["seed"] + 1000 * i + j)
             if task is not None:
                 tasks.append(task)
                 made += 1

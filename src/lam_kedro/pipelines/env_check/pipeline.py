@@ -13,7 +13,12 @@ from lam_kedro.pipelines.env_check.nodes import (
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            node(make_env_tasks, ["template_index", "params:env_check"], "env_check_tasks", name="make_env_tasks"),
+            node(
+                make_env_tasks,
+                ["templates", "template_index", "params:env_check"],
+                "env_check_tasks",
+                name="make_env_tasks",
+            ),
             node(
                 rollout_scripted,
                 ["env_check_tasks", "templates", "params:env_check"],
