@@ -17,8 +17,9 @@ stamp=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat .venv/.setup-stamp 2>/dev/null || true)" != "$stamp" ]; then
   echo "setup: installing torch (CPU, pinned) then lam-kedro and its dependencies into .venv"
   # torch first and pinned: a looser requirement would pull several GB of CUDA packages.
-  .venv/bin/pip install -q -c constraints.txt torch==2.13.0
-  .venv/bin/pip install -q -c constraints.txt -e ".[dev]"
+  quiet() { grep -v "is ignored: it is neither a file nor a directory" || true; }  # this machine's pip.conf
+  .venv/bin/pip install -q -c constraints.txt torch==2.13.0 2>&1 | quiet
+  .venv/bin/pip install -q -c constraints.txt -e ".[dev]" 2>&1 | quiet
   echo "$stamp" > .venv/.setup-stamp
 else
   echo "setup: .venv is up to date"

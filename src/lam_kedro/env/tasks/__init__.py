@@ -1,7 +1,8 @@
 """Task families of the simulated Word: what a user asks, how to check it, how a person does it.
 
 ``families()`` maps names to ``TaskFamily`` objects (>= 30, in eight categories: formatting,
-paragraph, styles_lists, insert, layout, design, editing, composite); ``sample_task`` makes one
+paragraph, styles_lists, insert, layout, design, editing, composite, and the generic
+``sequence`` that evolved data composes); ``sample_task`` makes one
 concrete to a template with a seed; ``sample_tasks`` draws many.
 """
 

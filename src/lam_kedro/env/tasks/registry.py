@@ -23,6 +23,7 @@ from lam_kedro.env.tasks import (
     insert,
     layout,
     paragraph,
+    sequence,
     styles_lists,
 )
 from lam_kedro.env.tasks.base import TaskFamily
@@ -35,7 +36,7 @@ CATEGORIES: tuple[str, ...] = ("formatting", "paragraph", "styles_lists", "inser
 @cache
 def _registry() -> dict[str, TaskFamily]:
     out: dict[str, TaskFamily] = {}
-    for module in (formatting, paragraph, styles_lists, insert, layout, design, editing, composite):
+    for module in (formatting, paragraph, styles_lists, insert, layout, design, editing, composite, sequence):
         for fam in module.FAMILIES:
             if fam.name in out:
                 raise ValueError(f"duplicate task family name {fam.name!r} ({module.__name__})")
