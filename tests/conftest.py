@@ -28,9 +28,8 @@ def _copy_project(dest: Path) -> Path:
         shutil.copy2(REPO / name, dest / name)
     shutil.copytree(REPO / "conf", dest / "conf", ignore=shutil.ignore_patterns("credentials*"))
     shutil.copytree(REPO / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    for layer in sorted((REPO / "data").iterdir()):
-        (dest / "data" / layer.name).mkdir(parents=True, exist_ok=True)
-    (dest / "data/01_raw/user_templates").mkdir(parents=True, exist_ok=True)
+    for keep in (REPO / "data").rglob(".gitkeep"):  # the folders a fresh clone has
+        (dest / keep.relative_to(REPO)).parent.mkdir(parents=True, exist_ok=True)
     return dest
 
 
@@ -48,11 +47,14 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return dest
 
 
-def run_cli(args: list[str], cwd: Path, timeout: int = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], cwd: Path, timeout: int = 600, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a console script of the venv (kedro, dvc, lam) and fail with its output if it fails."""
     bin_dir = Path(sys.executable).parent
     env = {
         **os.environ,
+        **(env or {}),
         "KEDRO_DISABLE_TELEMETRY": "1",
         "DVC_NO_ANALYTICS": "1",
         "MPLBACKEND": "Agg",

@@ -61,10 +61,13 @@ def test_gx_gate_stops_the_pipeline_on_a_failing_suite(project: Path):
 def test_dvc_repro_runs_then_does_nothing(project: Path):
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     run_cli(["dvc", "init", "-q"], project)
-    first = run_cli(["dvc", "repro"], project)
-    assert "Running stage 'env_check'" in first.stdout
+    tiny = {"KEDRO_ENV": "test"}  # every stage's `kedro run` on the conf/test sizes
+    first = run_cli(["dvc", "repro"], project, env=tiny)
+    for stage in ("templates", "env_check", "task_plans", "trajectories"):
+        assert f"Running stage '{stage}'" in first.stdout
     assert (project / "data/07_model_output/env_check/scripted_trajectories.jsonl").exists()
-    second = run_cli(["dvc", "repro"], project)
+    assert (project / "data/05_model_input/trajectories/train_trajectories.jsonl").exists()
+    second = run_cli(["dvc", "repro"], project, env=tiny)
     assert "Running stage" not in second.stdout, second.stdout
     metrics = run_cli(["dvc", "metrics", "show", "--json"], project)
     assert "success_rate" in metrics.stdout

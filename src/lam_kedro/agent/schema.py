@@ -23,7 +23,12 @@ class _Strict(BaseModel):
 
 
 class TaskPlan(_Strict):
-    """A task and its natural-language plan (paper's ``{task_id, task, plan}``): Phase 1 data."""
+    """A task and its natural-language plan (paper's ``{task_id, task, plan}``): Phase 1 data.
+
+    ``family``, ``params`` and ``template`` make a row *executable* (instantiable and checkable
+    in the environment); an evolved row composed of sub-tasks has family ``sequence`` and params
+    ``{"parts": [{family, params}, ...]}``. Imported plans (UFO task files) have none of these.
+    """
 
     task_id: str
     app: str = "word"
@@ -31,6 +36,15 @@ class TaskPlan(_Strict):
     plan: list[str] = Field(min_length=1)
     source: str = "generated"
     family: str | None = None
+    template: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    operator: str | None = None
+    parent_task_id: str | None = None
+
+    @property
+    def executable(self) -> bool:
+        """Whether the trajectories half can instantiate and check this row."""
+        return bool(self.family and self.template)
 
     @field_validator("plan")
     @classmethod

@@ -13,6 +13,12 @@ from typing import Any
 import pandas as pd
 
 
+def _fixed(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """A frame that keeps its columns when there are no rows, so column expectations still run
+    on a dataset that may rightly be empty (nothing quarantined, no failures)."""
+    return pd.DataFrame([{k: r.get(k) for k in columns} for r in rows], columns=list(columns))
+
+
 def _as_dict(record: Any) -> dict[str, Any]:
     if hasattr(record, "model_dump"):
         return record.model_dump(mode="json")
@@ -34,6 +40,31 @@ def records_frame(data: Any) -> pd.DataFrame:
     return pd.json_normalize([_as_dict(r) for r in data], max_level=1)
 
 
+STEP_COLUMNS = ("trajectory_id", "index", "index_matches_position", "function", "status", "control_label",
+                "label_in_observation")
+TASK_PLAN_COLUMNS = ("task_id", "task", "source", "family", "operator", "template", "parent_task_id", "n_steps",
+                     "longest_step", "executable")
+TASK_PLAN_QUARANTINE_COLUMNS = ("stage", "reason", "message", "file", "task_id", "task", "source", "operator")
+TASK_COLUMNS = ("task_id", "task", "template", "family", "plan_steps", "source_task_id")
+TASK_QUARANTINE_COLUMNS = ("task_id", "task", "family", "split", "stage", "reason", "detail")
+
+
+def task_plans_frame(data: Any) -> pd.DataFrame:
+    """One row per task-plan pair with its plan length (GX would measure a list's string form)."""
+    rows = []
+    for record in data:
+        d = _as_dict(record)
+        plan = d.get("plan") or []
+        rows.append({**d, "n_steps": len(plan), "longest_step": max((len(s) for s in plan), default=0),
+                     "executable": bool(d.get("family") and d.get("template"))})
+    return _fixed(rows, TASK_PLAN_COLUMNS)
+
+
+def task_records_frame(data: Any) -> pd.DataFrame:
+    """One row per instantiated task, with ``plan_steps`` (the plan's length) for range checks."""
+    return _fixed([{**(d := _as_dict(r)), "plan_steps": len(d.get("plan") or [])} for r in data], TASK_COLUMNS)
+
+
 def trajectory_steps_frame(data: Any) -> pd.DataFrame:
     """One row per step of every trajectory, with the derived checks trajectories need."""
     rows = []
@@ -52,10 +83,14 @@ def trajectory_steps_frame(data: Any) -> pd.DataFrame:
                     "label_in_observation": (not step["function"]) or step["control_label"] in labels,
                 }
             )
-    return pd.DataFrame(rows)
+    return _fixed(rows, STEP_COLUMNS)
 
 
 FRAMES: dict[str, Callable[[Any], pd.DataFrame]] = {
     "records": records_frame,
     "trajectory_steps": trajectory_steps_frame,
+    "task_plans": task_plans_frame,
+    "task_plans_quarantine": lambda data: _fixed([_as_dict(r) for r in data], TASK_PLAN_QUARANTINE_COLUMNS),
+    "task_records": task_records_frame,
+    "quarantine": lambda data: _fixed([_as_dict(r) for r in data], TASK_QUARANTINE_COLUMNS),
 }
