@@ -1,0 +1,192 @@
+"""Online evaluation: every actor (LAM generations, the expert, a random policy, an LLM endpoint) runs the
+held-out tasks through ``run_episode`` in ``WordEnv``; the task's checker alone decides success.
+
+An actor is described by a picklable ``ActorSpec`` and built inside each worker process
+(``build_policy``), so a rollout runs the same in a child process as in the parent, and
+``executor.map`` keeps results in task order: ``workers`` changes the speed, never the data
+(latencies aside, which are measurements).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from lam_kedro.agent.episode import run_episode
+from lam_kedro.agent.schema import InstantiatedTask, Trajectory
+from lam_kedro.env import WordEnv
+from lam_kedro.env.document import Document
+
+__all__ = ["ONLINE_METRICS", "ActorSpec", "build_policy", "online_family_table", "online_metrics", "rollout_actor"]
+
+#: Metric names, the same for every actor.
+ONLINE_METRICS: tuple[str, ...] = (
+    "task_success_rate",
+    "avg_steps",
+    "avg_steps_success",
+    "completion_time_s",
+    "step_latency_mean",
+    "step_latency_p50",
+    "step_latency_p95",
+    "invalid_action_rate",
+)
+
+ACTOR_KINDS = ("lam", "expert", "random", "llm")
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    """Who acts, as plain data: ``kind`` is ``lam`` (``load_bundle`` + generation kwargs),
+    ``expert`` (the plan-following expert), ``random`` (``seed``) or ``llm`` (``llm`` endpoint config)."""
+
+    kind: str
+    name: str
+    load_bundle: Callable[[], Any] | None = None
+    generate_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    llm: Mapping[str, Any] = field(default_factory=dict)
+    use_task_plan: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in ACTOR_KINDS:
+            raise ValueError(f"actor {self.name!r}: kind must be one of {ACTOR_KINDS}, not {self.kind!r}")
+        if self.kind == "lam" and self.load_bundle is None:
+            raise ValueError(f"actor {self.name!r}: kind 'lam' needs load_bundle")
+
+
+def build_policy(spec: ActorSpec, plans: Mapping[str, Sequence[str]]) -> Any:
+    """The policy ``spec`` describes; ``plans`` maps task_id to the task's plan (the first
+    ``<Previous Plans:>``, as in training, when ``use_task_plan``)."""
+    from lam_kedro.agent.policies import RandomPolicy, TextPolicy
+
+    def plan_for(task: Any) -> Sequence[str]:
+        return plans.get(task.task_id, ()) if spec.use_task_plan else ()
+
+    if spec.kind == "expert":
+        from lam_kedro.agent.expert import make_expert
+
+        return make_expert({"kind": "plan", "name": spec.name}, plans)
+    if spec.kind == "random":
+        return RandomPolicy(seed=spec.seed, name=spec.name)
+    if spec.kind == "llm":
+        from lam_kedro.agent.llm_client import ChatClient, LLMConfig
+
+        cfg = {k: v for k, v in spec.llm.items() if v is not None and k != "name"}
+        client = ChatClient(LLMConfig(**{**cfg, "enabled": True}))
+        return TextPolicy(client.complete, name=spec.name, plan_for=plan_for)
+    from lam_kedro.training.generation import make_generate
+
+    bundle = spec.load_bundle()  # type: ignore[misc]
+    return TextPolicy(make_generate(bundle, **dict(spec.generate_kwargs)), name=spec.name, plan_for=plan_for)
+
+
+# Per-process state: the actor is built once per worker (a model loads once, not once per chunk).
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(spec: ActorSpec, plans: Mapping[str, Sequence[str]], documents: dict[str, Document],
+                 max_steps: int, threads: int | None = None) -> None:
+    if threads and spec.kind == "lam":  # share the cores between workers instead of oversubscribing them
+        import torch
+
+        torch.set_num_threads(threads)
+    _WORKER.update(policy=build_policy(spec, plans), env=WordEnv(max_steps=max_steps, templates=documents),
+                   max_steps=max_steps, seed=spec.seed)
+
+
+def _run_chunk(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run one chunk of tasks with this process's actor; plain dicts in and out (cheap to pickle)."""
+    policy, env = _WORKER["policy"], _WORKER["env"]
+    out = []
+    for row in rows:
+        task = InstantiatedTask.model_validate(row)
+        traj = run_episode(env, policy, task, max_steps=_WORKER["max_steps"], seed=_WORKER["seed"],
+                           trajectory_id=f"{task.task_id}-{policy.name}")
+        out.append(traj.model_dump(mode="json"))
+    return out
+
+
+def rollout_actor(spec: ActorSpec, tasks: Sequence[InstantiatedTask], documents: dict[str, Document],
+                  max_steps: int = 30, workers: int = 1, chunk_size: int = 8, progress: bool = True
+                  ) -> list[Trajectory]:
+    """One trajectory per task for ``spec``'s actor, in task order; ``workers`` > 1 fans out over processes."""
+    rows = [t.model_dump(mode="json") for t in tasks]
+    chunks = [rows[i:i + max(1, chunk_size)] for i in range(0, len(rows), max(1, chunk_size))]
+    plans = {t.task_id: list(t.plan) for t in tasks}
+    used = {t.template for t in tasks}
+    docs = {name: doc for name, doc in documents.items() if name in used}
+    out: list[Trajectory] = []
+    with tqdm(total=len(rows), desc=f"online {spec.name}", unit="task", disable=not progress) as bar:
+        if workers <= 1:
+            saved = dict(_WORKER)
+            try:
+                _init_worker(spec, plans, docs, max_steps)
+                results: Iterable[list[dict[str, Any]]] = map(_run_chunk, chunks)
+                out = _collect(results, bar)
+            finally:
+                _WORKER.clear()
+                _WORKER.update(saved)
+        else:
+            # spawn, not fork: a parent that already ran torch can deadlock a forked child's thread pool
+            threads = max(1, (os.cpu_count() or 1) // workers)
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                     initializer=_init_worker,
+                                     initargs=(spec, plans, docs, max_steps, threads)) as pool:
+                out = _collect(pool.map(_run_chunk, chunks), bar)
+    return out
+
+
+def _collect(results: Iterable[list[dict[str, Any]]], bar: Any) -> list[Trajectory]:
+    out: list[Trajectory] = []
+    for res in results:
+        out.extend(Trajectory.model_validate(r) for r in res)
+        bar.update(len(res))
+        bar.set_postfix(success=sum(t.outcome.success for t in out))
+    return out
+
+
+def online_metrics(trajectories: Sequence[Trajectory]) -> dict[str, float]:
+    """Task success rate (the checker's verdict), steps, time per task, step latency, invalid actions.
+
+    ``avg_steps`` counts every task; ``avg_steps_success`` only the solved ones (left out when none
+    was solved: there is no such average, and 0 would read as "instant"). Latency is the
+    policy's decision time per step (``Step.latency_s``), the part a model changes. An invalid
+    action is a step with an error: output that did not parse, or an action the environment refused.
+    """
+    n = len(trajectories)
+    if not n:
+        return {"tasks": 0.0}
+    steps = [t.outcome.steps for t in trajectories]
+    ok = [t.outcome.steps for t in trajectories if t.outcome.success]
+    latencies = [s.latency_s for t in trajectories for s in t.steps if s.latency_s is not None]
+    invalid = sum(s.error is not None for t in trajectories for s in t.steps)
+    metrics = {
+        "task_success_rate": round(sum(t.outcome.success for t in trajectories) / n, 6),
+        "avg_steps": round(float(np.mean(steps)), 4),
+        "avg_steps_success": round(float(np.mean(ok)), 4) if ok else None,
+        "completion_time_s": round(float(np.mean([t.outcome.duration_s for t in trajectories])), 6),
+        "step_latency_mean": round(float(np.mean(latencies)), 6) if latencies else 0.0,
+        "step_latency_p50": round(float(np.percentile(latencies, 50)), 6) if latencies else 0.0,
+        "step_latency_p95": round(float(np.percentile(latencies, 95)), 6) if latencies else 0.0,
+        "invalid_action_rate": round(invalid / max(1, sum(steps)), 6),
+        "tasks": float(n),
+    }
+    return {k: v for k, v in metrics.items() if v is not None}  # no solved task: no steps-per-solve
+
+
+def online_family_table(trajectories: Iterable[Trajectory]) -> list[dict[str, Any]]:
+    """``[{actor, family, tasks, successes, success_rate}]``, sorted by family then actor."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for t in trajectories:
+        c = counts.setdefault((t.task.family or "", t.actor), [0, 0])
+        c[0] += 1
+        c[1] += int(t.outcome.success)
+    return [{"family": fam, "actor": actor, "tasks": n, "successes": s, "success_rate": round(s / n, 6)}
+            for (fam, actor), (n, s) in sorted(counts.items())]

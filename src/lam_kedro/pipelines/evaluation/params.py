@@ -1,0 +1,79 @@
+"""``params:evaluation`` as pydantic models: an unknown or misspelled key fails loudly, naming itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GenerateParams(_Strict):
+    """``make_generate`` kwargs; greedy by default, as teacher-forced scoring needs."""
+
+    max_new_tokens: int = Field(256, ge=1)
+    do_sample: bool = False
+    temperature: float = Field(1.0, gt=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    seed: int = 0
+
+
+class OfflineParams(_Strict):
+    enabled: bool = True
+    max_trajectories: int | None = Field(None, ge=1, description="first N held-out trajectories (quick runs)")
+
+
+class PlanningParams(_Strict):
+    enabled: bool = True
+    generations: list[str] = Field(default_factory=lambda: ["lam1"], description="who is asked for plans")
+    max_tasks: int | None = Field(None, ge=1)
+    min_overlap: float = Field(0.5, ge=0, le=1, description="content-word Jaccard two matching steps need")
+
+
+class LLMBaseline(_Strict):
+    """Any OpenAI-compatible model as a baseline actor (``agent.llm_client.LLMConfig`` keys + ``name``)."""
+
+    enabled: bool = False
+    name: str = "llm"
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str = "EMPTY"
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(0, ge=0)
+    temperature: float = Field(0.0, ge=0, le=2)
+    max_tokens: int = Field(512, ge=1)
+
+
+class OnlineParams(_Strict):
+    enabled: bool = True
+    max_steps: int = Field(30, ge=1, description="episode step limit (truncation)")
+    max_tasks: int | None = Field(None, ge=1, description="first N held-out tasks (quick runs)")
+    workers: int = Field(1, ge=1, description="processes per actor; results are the same for any value")
+    chunk_size: int = Field(8, ge=1)
+    use_task_plan: bool = Field(True, description="the task's plan fills the first <Previous Plans:>, as in training")
+    baselines: list[str] = Field(default_factory=lambda: ["expert", "random"])
+    random_seed: int = 0
+    llm: LLMBaseline = Field(default_factory=LLMBaseline)
+
+
+class EvaluationParams(_Strict):
+    generations: list[str] = Field(default_factory=lambda: ["lam1", "lam2", "lam3", "lam4"])
+    seed: int = 0
+    generate: GenerateParams = Field(default_factory=GenerateParams)
+    offline: OfflineParams = Field(default_factory=OfflineParams)
+    planning: PlanningParams = Field(default_factory=PlanningParams)
+    online: OnlineParams = Field(default_factory=OnlineParams)
+    champion_metric: str = Field("task_success_rate", description="online metric that picks the champion")
+
+
+def parse_params(raw: dict[str, Any] | EvaluationParams) -> EvaluationParams:
+    """Validate ``params:evaluation``; the error names the key (e.g. ``online.workers``) to fix."""
+    if isinstance(raw, EvaluationParams):
+        return raw
+    try:
+        return EvaluationParams.model_validate(raw or {})
+    except ValueError as err:
+        raise ValueError(f"conf/*/parameters_evaluation.yml: params:evaluation is invalid:\n{err}") from err

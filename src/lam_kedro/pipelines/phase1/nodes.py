@@ -1,0 +1,37 @@
+"""Phase 1 (paper Sec. 4.1): supervised fine-tuning task -> plan, from the base model -> LAM1."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lam_kedro.agent.schema import TaskPlan
+from lam_kedro.training.bundle import ModelBundle
+
+logger = logging.getLogger(__name__)
+
+
+def train_lam1(
+    base_model: ModelBundle, task_plans_train: list[TaskPlan], params: dict[str, Any]
+) -> tuple[ModelBundle, dict[str, list[dict[str, float]]]]:
+    """LAM1: the base model taught to write the numbered plan for a request (loss on the plan only).
+
+    ``params`` (``phase1.training``) is ``train_sft``'s block (``sft``, ``lora``, ``resume``,
+    ``keep_checkpoints``) plus ``eval_fraction``, ``max_train_rows``, ``max_eval_rows`` and
+    ``seed`` for the row split.
+    """
+    from lam_kedro.training.formatting import plan_rows, train_eval_split
+    from lam_kedro.training.sft import train_sft
+
+    rows = plan_rows(task_plans_train, base_model.info)
+    train_rows, eval_rows = train_eval_split(rows, float(params.get("eval_fraction", 0.05)), int(params.get("seed", 0)),
+                                             params.get("max_train_rows"), params.get("max_eval_rows"))
+    logger.info("phase1: %d task-plan pairs -> %d train / %d eval rows", len(rows), len(train_rows), len(eval_rows))
+    return train_sft(base_model, train_rows, eval_rows, params, generation="lam1")
+
+
+def report_phase1(lam1: ModelBundle) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+    """Phase 1's report (JSON, a DVC metric) and its summary metrics (``phase1.sft.*``)."""
+    from lam_kedro.training.sft import training_report
+
+    return training_report(lam1)

@@ -1,0 +1,91 @@
+"""Phase 3, self-boosting exploration (paper Sec. 4.3): LAM2 retries what the expert failed -> LAM3.
+
+LAM2 acts in the environment on the train tasks the expert could not solve, a few sampled attempts
+per task; the task's checker decides success. LAM3 continues from LAM2 and is fine-tuned on the
+expert's successes plus LAM2's new ones (one trajectory per newly solved task). Every attempt is
+kept (``lam2_exploration_trajectories``): the successes are training data here, and the attempts
+are data for later analysis.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from lam_kedro.agent.schema import InstantiatedTask, Trajectory
+from lam_kedro.env.document import Document
+from lam_kedro.pipelines.trajectories.rollout import load_documents
+from lam_kedro.training.bundle import ModelBundle
+from lam_kedro.training.exploration import (
+    explore,
+    first_successes,
+    model_policy_factory,
+    select_tasks,
+    summarize_exploration,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def explore_failed_tasks(
+    lam2: ModelBundle,
+    exploration_tasks: list[InstantiatedTask],
+    templates: dict[str, Callable[[], Document]],
+    params: dict[str, Any],
+) -> tuple[list[Trajectory], dict[str, Any]]:
+    """Every LAM2 attempt at the expert-failed tasks, and the headline numbers of the exploration.
+
+    ``params`` (``phase3.exploration``): ``attempts``, ``max_tasks`` (null: all), ``max_steps``,
+    ``seed``, ``stop_on_success`` and the sampling keys of ``make_generate``.
+    """
+    seed = int(params.get("seed", 0))
+    tasks = select_tasks(exploration_tasks, params.get("max_tasks"), seed)
+    make_policy = model_policy_factory(lam2, tasks, {"do_sample": True, **params}, name="lam2")
+    trajectories = explore(tasks, load_documents(templates), make_policy, attempts=int(params.get("attempts", 3)),
+                           max_steps=int(params.get("max_steps", 30)), seed=seed,
+                           stop_on_success=bool(params.get("stop_on_success", True)), desc="phase3 exploration")
+    summary = {**summarize_exploration(tasks, trajectories), "available_tasks": len(exploration_tasks)}
+    logger.info("phase3: LAM2 solved %d of %d expert-failed tasks", summary["exploration_solved"],
+                summary["exploration_tasks"])
+    return trajectories, summary
+
+
+def train_lam3(
+    lam2: ModelBundle,
+    train_trajectories: list[Trajectory],
+    lam2_exploration_trajectories: list[Trajectory],
+    params: dict[str, Any],
+) -> tuple[ModelBundle, dict[str, list[dict[str, float]]]]:
+    """LAM3: LAM2 fine-tuned on the expert's successes plus LAM2's first success on each new task.
+
+    ``params`` (``phase3.training``) is ``train_sft``'s block (``sft``, ``lora``, ...) plus
+    ``eval_fraction``, ``max_train_rows``, ``max_eval_rows`` and ``seed`` for the row split.
+    """
+    from lam_kedro.training.formatting import step_rows, train_eval_split
+    from lam_kedro.training.sft import train_sft
+
+    new = first_successes(lam2_exploration_trajectories)
+    rows = step_rows([*train_trajectories, *new], lam2.info)
+    train_rows, eval_rows = train_eval_split(rows, float(params.get("eval_fraction", 0.1)), int(params.get("seed", 0)),
+                                             params.get("max_train_rows"), params.get("max_eval_rows"))
+    logger.info("phase3: %d expert + %d new successful trajectories -> %d train / %d eval rows",
+                len(train_trajectories), len(new), len(train_rows), len(eval_rows))
+    lam3, curves = train_sft(lam2, train_rows, eval_rows, params, generation="lam3")
+    lam3.info["phase3"] = {"expert_trajectories": len(train_trajectories), "new_trajectories": len(new)}
+    return lam3, curves
+
+
+def report_phase3(summary: dict[str, Any], lam3: ModelBundle) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+    """Phase 3's report (JSON) and its MLflow metrics (``phase3.exploration_solved``, ``phase3.sft.*``).
+
+    The SFT part is ``training_report``'s, with the names every generation uses; the exploration
+    numbers sit beside it, so one file says what LAM2 found and what LAM3 learned from it.
+    """
+    from lam_kedro.training.sft import training_report
+
+    report, metrics = training_report(lam3)
+    report = {**summary, **report, "new_trajectories": lam3.info.get("phase3", {}).get("new_trajectories", 0)}
+    keys = ("exploration_tasks", "exploration_solved", "exploration_success_rate", "attempts", "successful_attempts",
+            "avg_steps", "invalid_rate")
+    return report, {**{k: {"value": float(summary[k]), "step": 0} for k in keys}, **metrics}

@@ -1,0 +1,159 @@
+"""Self-boosting exploration (paper Sec. 4.3): a policy retries tasks and the checker keeps what worked.
+
+Phase 3 lets LAM2 act on the train tasks the expert failed, several sampled attempts per task;
+the environment's checker (never the agent) decides success, and every attempt is kept as a
+trajectory. The reward-model pipeline collects LAM3's rollouts with the same function. Each
+attempt gets its own seed derived from ``(seed, task_id, attempt)``, and the policy is built
+fresh from that seed, so an attempt's result does not depend on which tasks ran before it or
+how the task list is ordered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from lam_kedro.agent.episode import run_episode
+from lam_kedro.agent.policies import Policy, TextPolicy
+from lam_kedro.agent.schema import InstantiatedTask, Trajectory
+from lam_kedro.env import WordEnv
+from lam_kedro.env.document import Document
+
+__all__ = [
+    "PolicyFactory",
+    "attempt_seed",
+    "explore",
+    "model_policy_factory",
+    "first_successes",
+    "select_tasks",
+    "solved_task_ids",
+    "summarize_exploration",
+]
+
+logger = logging.getLogger(__name__)
+
+#: ``make_policy(seed) -> Policy``: a fresh policy for one attempt, its sampling seeded by ``seed``.
+PolicyFactory = Callable[[int], Policy]
+
+
+def _unit(*parts: Any) -> float:
+    """A fixed pseudo-random number in [0, 1) from ``parts``: stable across runs and Python versions."""
+    digest = hashlib.sha1("|".join(str(p) for p in parts).encode()).hexdigest()
+    return int(digest[:12], 16) / 16**12
+
+
+def attempt_seed(seed: int, task_id: str, attempt: int) -> int:
+    """The seed of one attempt at one task: independent of task order, different per attempt."""
+    return int(_unit(seed, task_id, attempt) * 2**31)
+
+
+def select_tasks(tasks: Sequence[InstantiatedTask], max_tasks: int | None, seed: int) -> list[InstantiatedTask]:
+    """All ``tasks``, or a fixed seed-chosen ``max_tasks`` of them (in their original order).
+
+    Tasks without a family have no checker, so they cannot be explored and are left out.
+    """
+    runnable = [t for t in tasks if t.family]
+    if max_tasks is None or max_tasks >= len(runnable):
+        return runnable
+    chosen = set(sorted(range(len(runnable)), key=lambda i: _unit(seed, runnable[i].task_id))[: max(0, max_tasks)])
+    return [t for i, t in enumerate(runnable) if i in chosen]
+
+
+def model_policy_factory(bundle: Any, tasks: Sequence[InstantiatedTask], sampling: Mapping[str, Any],
+                         name: str | None = None) -> PolicyFactory:
+    """``seed -> TextPolicy`` over ``make_generate(bundle, ...)``: the LAM acting as it is served.
+
+    ``sampling`` holds ``make_generate``'s keys (``max_new_tokens``, ``do_sample``, ``temperature``,
+    ``top_p``); each attempt's generator is seeded with the attempt's seed. The policy starts from
+    the task's plan (the ``<Previous Plans:>`` slot), as Phase 2 examples did.
+    """
+    from lam_kedro.training.generation import make_generate
+
+    plans = {t.task_id: list(t.plan) for t in tasks}
+    kwargs = {k: sampling[k] for k in ("max_new_tokens", "do_sample", "temperature", "top_p") if k in sampling}
+    actor = name or str(getattr(bundle, "generation", "lam"))
+
+    def make(seed: int) -> Policy:
+        return TextPolicy(make_generate(bundle, seed=seed, **kwargs), name=actor,
+                          plan_for=lambda task: plans.get(task.task_id, []))
+
+    return make
+
+
+def explore(
+    tasks: Sequence[InstantiatedTask],
+    documents: dict[str, Document],
+    make_policy: PolicyFactory,
+    attempts: int = 3,
+    max_steps: int = 30,
+    seed: int = 0,
+    stop_on_success: bool = True,
+    desc: str = "exploration",
+) -> list[Trajectory]:
+    """Up to ``attempts`` episodes per task; with ``stop_on_success`` a task stops at its first success.
+
+    Returns every attempt (successes and failures) in task order, then attempt order. The
+    trajectory id is ``<task_id>-<actor>-a<attempt>`` and ``Trajectory.seed`` is the attempt's seed,
+    so any single attempt can be replayed on its own.
+    """
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, got {attempts}")
+    env = WordEnv(max_steps=max_steps, templates=documents)
+    out: list[Trajectory] = []
+    solved = 0
+    with tqdm(total=len(tasks), desc=desc, unit="task") as bar:
+        for task in tasks:
+            for attempt in range(attempts):
+                s = attempt_seed(seed, task.task_id, attempt)
+                policy = make_policy(s)
+                traj = run_episode(env, policy, task, max_steps=max_steps, seed=s,
+                                   trajectory_id=f"{task.task_id}-{policy.name}-a{attempt}")
+                out.append(traj)
+                if traj.outcome.success:
+                    solved += 1
+                    if stop_on_success:
+                        break
+            bar.update(1)
+            bar.set_postfix(solved=solved)
+    logger.info("%s: %d attempts on %d tasks, %d tasks solved", desc, len(out), len(tasks),
+                len(solved_task_ids(out)))
+    return out
+
+
+def solved_task_ids(trajectories: Iterable[Trajectory]) -> set[str]:
+    """Ids of the tasks that at least one trajectory solved (as the checker judged it)."""
+    return {t.task.task_id for t in trajectories if t.outcome.success}
+
+
+def first_successes(trajectories: Iterable[Trajectory]) -> list[Trajectory]:
+    """One successful trajectory per solved task (its first success), in the input order.
+
+    Phase 3 trains on these: several successes of one task would weigh it more than the others.
+    """
+    seen: set[str] = set()
+    out = []
+    for t in trajectories:
+        if t.outcome.success and t.task.task_id not in seen:
+            seen.add(t.task.task_id)
+            out.append(t)
+    return out
+
+
+def summarize_exploration(tasks: Sequence[InstantiatedTask], trajectories: Sequence[Trajectory]) -> dict[str, Any]:
+    """Headline numbers of an exploration run (the paper's "496 of 2,284 tasks" line)."""
+    solved = solved_task_ids(trajectories)
+    n = len(tasks)
+    steps = [t.outcome.steps for t in trajectories]
+    return {
+        "exploration_tasks": n,
+        "exploration_solved": len(solved),
+        "exploration_success_rate": round(len(solved) / n, 4) if n else 0.0,
+        "attempts": len(trajectories),
+        "successful_attempts": sum(t.outcome.success for t in trajectories),
+        "avg_steps": round(sum(steps) / len(steps), 3) if steps else 0.0,
+        "invalid_rate": round(sum(t.outcome.invalid_actions for t in trajectories) / max(1, sum(steps)), 4),
+    }
