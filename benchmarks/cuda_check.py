@@ -1,0 +1,94 @@
+"""The CUDA path, checked by hand on a GPU machine: SFT, generation in the agent loop, offline PPO.
+
+CI has no GPU, so this is run by hand where one is lent (writes benchmarks/results/cuda_check.json):
+
+    PYTHONPATH=src:. python benchmarks/cuda_check.py
+
+It trains the same code the pipelines call (``train_sft``, ``make_generate`` + ``TextPolicy`` +
+``run_episode``, ``ppo_offline.train``) on scripted-expert data, once on CUDA in bf16 and once
+on the CPU in fp32, and records devices, losses and throughput of both in one run.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from lam_kedro.agent.episode import run_episode
+from lam_kedro.agent.policies import TextPolicy
+from lam_kedro.agent.prompt import step_examples
+from lam_kedro.env import WordEnv
+from lam_kedro.training import ppo_offline
+from lam_kedro.training.formatting import step_rows
+from lam_kedro.training.generation import make_generate
+from lam_kedro.training.models import build_base_model
+from lam_kedro.training.sft import train_sft
+from tests.training.phase12_data import base_params, expert_data, sft_params
+
+CONFIG = {"hidden_size": 256, "intermediate_size": 688, "num_hidden_layers": 4, "num_attention_heads": 4,
+          "num_key_value_heads": 4, "max_position_embeddings": 2048, "tie_word_embeddings": True}
+
+
+def run(device: str, bf16: bool, steps: int) -> dict:
+    plans, trajs = expert_data(48)
+    bundle = build_base_model(plans, trajs, base_params(config=dict(CONFIG)))
+    rows = step_rows(trajs, bundle.info)
+    with tempfile.TemporaryDirectory() as tmp:
+        params = sft_params(tmp, max_steps=steps, bf16=bf16, use_cpu=device == "cpu", logging_steps=5,
+                            per_device_train_batch_size=16)
+        t0 = time.perf_counter()
+        trained, curves = train_sft(bundle, rows, rows[:16], params, generation="cuda_check")
+        sft_s = time.perf_counter() - t0
+    model = trained.model.to(device)
+    losses = [p["value"] for p in curves.get("loss", [])]
+
+    generate = make_generate(trained, max_new_tokens=64, do_sample=False, temperature=1.0, top_p=1.0, seed=0)
+    task = trajs[0].task
+    policy = TextPolicy(generate, name="cuda_check", plan_for=lambda _t: task.plan)
+    t0 = time.perf_counter()
+    episode = run_episode(WordEnv(max_steps=5), policy, task, seed=0)
+    episode_s = time.perf_counter() - t0
+
+    examples = [{**ex, "episode": t.trajectory_id} for t in trajs[:6] for ex in step_examples(t)]
+    scores = [1.0 if i % 2 else -1.0 for i in range(len(examples))]
+    args = ppo_offline.Args(epochs=1, batch_size=8)
+    t0 = time.perf_counter()
+    _, ppo_curves = ppo_offline.train(model, trained.tokenizer, examples, scores, args, info=trained.info)
+    ppo_s = time.perf_counter() - t0
+    return {
+        "device": str(model.device),
+        "device_name": torch.cuda.get_device_name(0) if device == "cuda" else platform.processor() or "cpu",
+        "dtype": "bf16" if bf16 else "fp32",
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "sft_steps": steps,
+        "sft_seconds": round(sft_s, 2),
+        "sft_steps_per_s": round(steps / sft_s, 2),
+        "sft_first_loss": losses[0] if losses else None,
+        "sft_last_loss": losses[-1] if losses else None,
+        "episode_steps": episode.outcome.steps,
+        "episode_seconds": round(episode_s, 3),
+        "episode_first_output": episode.steps[0].raw_output if episode.steps else None,
+        "ppo_updates": len(ppo_curves.get("loss", [])),
+        "ppo_seconds": round(ppo_s, 2),
+        "ppo_final_kl": ppo_curves["kl"][-1]["value"] if ppo_curves.get("kl") else None,
+    }
+
+
+def main() -> None:
+    results = {"torch": torch.__version__, "cuda_available": torch.cuda.is_available()}
+    if torch.cuda.is_available():
+        results["cuda"] = run("cuda", bf16=True, steps=60)
+    results["cpu"] = run("cpu", bf16=False, steps=20)
+    out = Path(__file__).parent / "results/cuda_check.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
