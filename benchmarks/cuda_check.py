@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import torch
+from tests.training.phase12_data import base_params, expert_data, sft_params
 
 from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.policies import TextPolicy
@@ -28,7 +29,6 @@ from lam_kedro.training.formatting import step_rows
 from lam_kedro.training.generation import make_generate
 from lam_kedro.training.models import build_base_model
 from lam_kedro.training.sft import train_sft
-from tests.training.phase12_data import base_params, expert_data, sft_params
 
 CONFIG = {"hidden_size": 256, "intermediate_size": 688, "num_hidden_layers": 4, "num_attention_heads": 4,
           "num_key_value_heads": 4, "max_position_embeddings": 2048, "tie_word_embeddings": True}
