@@ -14,6 +14,7 @@ import pytest
 
 from lam_kedro.agent.llm_client import ChatClient, LLMEndpointError
 from lam_kedro.agent.policies import StepsPolicy
+from lam_kedro.agent.schema import TaskPlan
 from lam_kedro.env import WordEnv, builtin_templates, load_template
 from lam_kedro.env.tasks import get_family
 from lam_kedro.env.types import Task
@@ -28,7 +29,7 @@ from lam_kedro.pipelines.task_plans.nodes import (
     split_task_plans,
 )
 from lam_kedro.pipelines.task_plans.params import GenerationParams, parse
-from lam_kedro.pipelines.task_plans.records import SEQUENCE, ExecutionChecker, TaskPlanRecord, parts_of
+from lam_kedro.pipelines.task_plans.records import SEQUENCE, ExecutionChecker, parts_of
 from lam_kedro.pipelines.task_plans.text import extra_words, normalize
 
 NO_FILES = {"plans": [], "rejects": []}
@@ -62,7 +63,7 @@ def test_generated_pairs_are_help_doc_plans_and_deterministic(sourced, templates
     assert [p.model_dump() for p in again] == [p.model_dump() for p in sourced]
 
 
-def _evolved(sourced, docs, op: str, n: int = 12) -> list[tuple[TaskPlanRecord, TaskPlanRecord]]:
+def _evolved(sourced, docs, op: str, n: int = 12) -> list[tuple[TaskPlan, TaskPlan]]:
     import random
 
     evolver, rng, out = Evolver(docs), random.Random(1), []
@@ -151,8 +152,8 @@ def test_task_files_import_quarantines_malformed_files_and_keeps_the_rest(tmp_pa
     assert TaskFilesDataset(str(tmp_path / "absent")).load() == NO_FILES
 
 
-def _row(task_id: str, task: str, plan: list[str] | None = None, source: str = "ufo") -> TaskPlanRecord:
-    return TaskPlanRecord(task_id=task_id, task=task, plan=plan or ["1. On the Home tab, click Bold."], source=source)
+def _row(task_id: str, task: str, plan: list[str] | None = None, source: str = "ufo") -> TaskPlan:
+    return TaskPlan(task_id=task_id, task=task, plan=plan or ["1. On the Home tab, click Bold."], source=source)
 
 
 def test_filters_and_dedup_count_every_reason_and_quarantine_every_row():

@@ -23,13 +23,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lam_kedro.agent.schema import TaskPlan
 from lam_kedro.env.document import Document
 from lam_kedro.env.tasks import families, get_family
 from lam_kedro.env.templates import describe_document
 from lam_kedro.pipelines.task_plans.records import (
     SEQUENCE,
     ExecutionChecker,
-    TaskPlanRecord,
     parts_of,
     sequence_params,
 )
@@ -85,7 +85,7 @@ def scope_of(family: str) -> str | None:
     return None
 
 
-def _target(record: TaskPlanRecord) -> str | None:
+def _target(record: TaskPlan) -> str | None:
     """``char`` (params name a text span), ``para`` (a paragraph) or ``None`` (page-level, lists)."""
     p = record.params
     if record.family == SEQUENCE or "text" not in p or not isinstance(p["text"], str):
@@ -100,7 +100,7 @@ def _target(record: TaskPlanRecord) -> str | None:
 class Candidate:
     """An evolved row before its checks; ``new_parts`` says it needs playing in the environment."""
 
-    record: TaskPlanRecord
+    record: TaskPlan
     new_parts: bool
 
 
@@ -137,9 +137,9 @@ class Evolver:
         pool = preferred or fitting
         return rng.choice(pool) if pool else None
 
-    def _child(self, parent: TaskPlanRecord, op: str, task: str, plan: list[str], family: str,
-               params: dict[str, Any], k: int) -> TaskPlanRecord:
-        return TaskPlanRecord(task_id=f"{parent.task_id}.{op}{k}", app=parent.app, task=task, plan=plan,
+    def _child(self, parent: TaskPlan, op: str, task: str, plan: list[str], family: str,
+               params: dict[str, Any], k: int) -> TaskPlan:
+        return TaskPlan(task_id=f"{parent.task_id}.{op}{k}", app=parent.app, task=task, plan=plan,
                               source="evolved", family=family, template=parent.template, params=params,
                               operator=op, parent_task_id=parent.task_id)
 
@@ -147,7 +147,7 @@ class Evolver:
         return all(frozenset((a, b)) not in self.incompatible for i, a in enumerate(names) for b in names[i + 1:])
 
     # -- operators -------------------------------------------------------------------------------
-    def compose(self, parent: TaskPlanRecord, rng: random.Random, k: int = 0) -> Candidate | None:
+    def compose(self, parent: TaskPlan, rng: random.Random, k: int = 0) -> Candidate | None:
         scope = scope_of(parent.family or "") if parent.family != SEQUENCE else None
         if scope is None or parent.template is None:
             return None
@@ -183,7 +183,7 @@ class Evolver:
         return Candidate(self._child(parent, "compose", tidy(request), plan, SEQUENCE, sequence_params(parts), k),
                          new_parts=True)
 
-    def constrain(self, parent: TaskPlanRecord, rng: random.Random, k: int = 0) -> Candidate | None:
+    def constrain(self, parent: TaskPlan, rng: random.Random, k: int = 0) -> Candidate | None:
         target = _target(parent)
         if target is None or parent.template is None:
             return None
@@ -209,7 +209,7 @@ class Evolver:
                              new_parts=True)
         return None
 
-    def concretize(self, parent: TaskPlanRecord, rng: random.Random, k: int = 0) -> Candidate | None:
+    def concretize(self, parent: TaskPlan, rng: random.Random, k: int = 0) -> Candidate | None:
         if parent.template is None or parent.family is None:
             return None
         doc = self.docs[parent.template]
@@ -240,7 +240,7 @@ class Evolver:
         return Candidate(self._child(parent, "concretize", task, renumber(plan), parent.family,
                                      dict(parent.params), k), new_parts=False)
 
-    def rephrase(self, parent: TaskPlanRecord, rng: random.Random, k: int = 0) -> Candidate | None:
+    def rephrase(self, parent: TaskPlan, rng: random.Random, k: int = 0) -> Candidate | None:
         if parent.family is None or parent.family == SEQUENCE:
             return None
         context = rng.choice(_CONTEXTS)

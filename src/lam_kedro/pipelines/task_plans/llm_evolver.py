@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from lam_kedro.agent.llm_client import ChatClient
-from lam_kedro.pipelines.task_plans.records import TaskPlanRecord
+from lam_kedro.agent.schema import TaskPlan
 from lam_kedro.pipelines.task_plans.text import extra_words, numbers, quoted
 
 SYSTEM = (
@@ -42,7 +42,7 @@ class LLMRewriter:
             return f"more than {self.max_extra} extra words"
         return None
 
-    def rewrite(self, parent: TaskPlanRecord, child: TaskPlanRecord) -> TaskPlanRecord:
+    def rewrite(self, parent: TaskPlan, child: TaskPlan) -> TaskPlan:
         limit = len(parent.task.split()) + self.max_extra
         messages = [{"role": "system", "content": SYSTEM},
                     {"role": "user", "content": USER.format(parent=parent.task, child=child.task, limit=limit)}]

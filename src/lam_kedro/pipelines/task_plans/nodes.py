@@ -19,6 +19,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from lam_kedro.agent.llm_client import ChatClient
+from lam_kedro.agent.schema import TaskPlan
 from lam_kedro.env.document import Document
 from lam_kedro.env.tasks import families, get_family, make_task
 from lam_kedro.pipelines.task_plans.evolution import Evolver
@@ -32,7 +33,6 @@ from lam_kedro.pipelines.task_plans.params import (
     SplitParams,
     parse,
 )
-from lam_kedro.pipelines.task_plans.records import TaskPlanRecord
 from lam_kedro.pipelines.task_plans.text import extra_words, normalize, renumber
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def _docs(templates: Mapping[str, Callable[[], Document]]) -> dict[str, Document
     return {name: load() for name, load in sorted(templates.items())}
 
 
-def _quarantine(stage: str, reason: str, message: str, row: TaskPlanRecord | None = None,
+def _quarantine(stage: str, reason: str, message: str, row: TaskPlan | None = None,
                 file: str | None = None) -> Row:
     return {"stage": stage, "reason": reason, "message": message, "file": file,
             "task_id": row.task_id if row else None, "task": row.task if row else None,
@@ -55,7 +55,7 @@ def _quarantine(stage: str, reason: str, message: str, row: TaskPlanRecord | Non
 
 
 # -- sourcing -------------------------------------------------------------------------------------
-def generate_pairs(docs: Mapping[str, Document], cfg: GenerationParams) -> tuple[list[TaskPlanRecord], Row]:
+def generate_pairs(docs: Mapping[str, Document], cfg: GenerationParams) -> tuple[list[TaskPlan], Row]:
     """``n_pairs`` distinct requests over families x templates, drawn round robin, deterministic.
 
     A draw that repeats a request already drawn is redrawn (counted, not a data row): the same
@@ -65,7 +65,7 @@ def generate_pairs(docs: Mapping[str, Document], cfg: GenerationParams) -> tuple
     fams = [get_family(n) for n in names]
     templates = sorted(docs)
     rng = random.Random(cfg.seed)
-    out: list[TaskPlanRecord] = []
+    out: list[TaskPlan] = []
     seen: set[str] = set()
     draws = redraws = unsuitable = 0
     cap = cfg.n_pairs * cfg.max_draws_factor + 100
@@ -87,7 +87,7 @@ def generate_pairs(docs: Mapping[str, Document], cfg: GenerationParams) -> tuple
                     redraws += 1
                     continue
                 seen.add(key)
-                out.append(TaskPlanRecord(task_id=task.task_id, task=task.request, plan=fam.plan(task.params),
+                out.append(TaskPlan(task_id=task.task_id, task=task.request, plan=fam.plan(task.params),
                                           source="generated", family=fam.name, template=name, params=task.params))
                 bar.update(1)
     if len(out) < cfg.n_pairs:
@@ -99,12 +99,12 @@ def generate_pairs(docs: Mapping[str, Document], cfg: GenerationParams) -> tuple
 
 
 def source_task_plans(templates: Mapping[str, Callable[[], Document]], task_files: Mapping[str, list[Any]],
-                      params: Mapping[str, Any]) -> tuple[list[TaskPlanRecord], list[Row], Row]:
+                      params: Mapping[str, Any]) -> tuple[list[TaskPlan], list[Row], Row]:
     """Generated pairs plus every imported task file; malformed files become quarantine rows."""
     cfg = parse(GenerationParams, params, "generation")
     generated, stats = generate_pairs(_docs(templates), cfg)
     # Numbered like the generated plans ("1. ..."), so Phase 1 sees one plan format.
-    imported = [TaskPlanRecord(**{**plan.model_dump(), "plan": renumber(plan.plan)})
+    imported = [TaskPlan(**{**plan.model_dump(), "plan": renumber(plan.plan)})
                 for plan in task_files.get("plans", [])]
     rejects = [_quarantine("import", "malformed_file", r["reason"], file=r["file"])
                for r in task_files.get("rejects", [])]
@@ -116,8 +116,8 @@ def source_task_plans(templates: Mapping[str, Callable[[], Document]], task_file
 
 
 # -- evolution ------------------------------------------------------------------------------------
-def evolve_task_plans(pairs: list[TaskPlanRecord], templates: Mapping[str, Callable[[], Document]],
-                      params: Mapping[str, Any]) -> tuple[list[TaskPlanRecord], list[Row], Row]:
+def evolve_task_plans(pairs: list[TaskPlan], templates: Mapping[str, Callable[[], Document]],
+                      params: Mapping[str, Any]) -> tuple[list[TaskPlan], list[Row], Row]:
     """``n_pairs`` evolved rows from the executable sourced rows, operators chosen by weight.
 
     New (family, params) combinations are played in WordEnv first; one that fails, or that adds
@@ -136,7 +136,7 @@ def evolve_task_plans(pairs: list[TaskPlanRecord], templates: Mapping[str, Calla
     weights = [cfg.operators[op] for op in ops]
     rng = random.Random(cfg.seed)
     seen = {normalize(p.task) for p in pairs}
-    out: list[TaskPlanRecord] = []
+    out: list[TaskPlan] = []
     rejects: list[Row] = []
     draws, cap = 0, cfg.n_pairs * cfg.max_draws_factor + 100
     with tqdm(total=cfg.n_pairs, desc="evolve task-plan pairs", unit="pair", leave=False) as bar:
@@ -177,12 +177,12 @@ def evolve_task_plans(pairs: list[TaskPlanRecord], templates: Mapping[str, Calla
 
 
 # -- filtering, splitting, reporting --------------------------------------------------------------
-def filter_task_plans(sourced: list[TaskPlanRecord], evolved: list[TaskPlanRecord], import_rejects: list[Row],
-                      evolve_rejects: list[Row], params: Mapping[str, Any]) -> tuple[list[TaskPlanRecord], list[Row], Row]:
+def filter_task_plans(sourced: list[TaskPlan], evolved: list[TaskPlan], import_rejects: list[Row],
+                      evolve_rejects: list[Row], params: Mapping[str, Any]) -> tuple[list[TaskPlan], list[Row], Row]:
     """Length bounds, actionability and de-duplication (by task id and normalized text; the first
     row wins, sourced before evolved); every rejected row, earlier stages' too, to quarantine."""
     cfg = parse(FilterParams, params, "filters")
-    kept: list[TaskPlanRecord] = []
+    kept: list[TaskPlan] = []
     quarantine = list(import_rejects) + list(evolve_rejects)
     counts: Counter[str] = Counter()
     ids: set[str] = set()
@@ -206,13 +206,13 @@ def filter_task_plans(sourced: list[TaskPlanRecord], evolved: list[TaskPlanRecor
     return kept, quarantine, stats
 
 
-def _group(row: TaskPlanRecord) -> str:
+def _group(row: TaskPlan) -> str:
     """A task and everything evolved from it share a group, so they land in the same split."""
     return row.parent_task_id or row.task_id
 
 
-def split_task_plans(rows: list[TaskPlanRecord], params: Mapping[str, Any]
-                     ) -> tuple[list[TaskPlanRecord], list[TaskPlanRecord], list[Row]]:
+def split_task_plans(rows: list[TaskPlan], params: Mapping[str, Any]
+                     ) -> tuple[list[TaskPlan], list[TaskPlan], list[Row]]:
     """Hold out ``test_fraction`` of the task groups; returns (train, test, split index).
 
     The index has one row per (kind, key) with its split, kind ``task`` (normalized request) and
@@ -236,7 +236,7 @@ def split_task_plans(rows: list[TaskPlanRecord], params: Mapping[str, Any]
 
 
 def report_task_plans(source_stats: Row, evolve_stats: Row, filter_stats: Row, quarantine: list[Row],
-                      train: list[TaskPlanRecord], test: list[TaskPlanRecord]
+                      train: list[TaskPlan], test: list[TaskPlan]
                       ) -> tuple[Row, dict[str, dict[str, float]]]:
     """Counts per source, operator and filter (a JSON report) and the headline numbers for MLflow."""
     final = train + test

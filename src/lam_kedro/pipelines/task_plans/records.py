@@ -13,20 +13,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from lam_kedro.agent.policies import StepsPolicy
-from lam_kedro.agent.schema import TaskPlan
 from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
 from lam_kedro.env.tasks import get_family
 from lam_kedro.env.types import CheckResult, Task, UIStep
 
-__all__ = ["SEQUENCE", "TaskPlanRecord", "parts_of", "sequence_params", "solution_of", "ExecutionChecker"]
+__all__ = ["SEQUENCE", "parts_of", "sequence_params", "solution_of", "ExecutionChecker"]
 
 #: The family name of a task made of several (family, params) parts.
 SEQUENCE = "sequence"
-
-
-#: Kept as a name for this pipeline's code: the fields now live on ``TaskPlan`` itself.
-TaskPlanRecord = TaskPlan
 
 
 def sequence_params(parts: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:

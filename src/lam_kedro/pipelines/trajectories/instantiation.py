@@ -37,7 +37,7 @@ class PlanRow:
     """A task-plan row as instantiation needs it, whichever record class wrote it.
 
     ``template`` and ``params`` are set by rows the task_plans pipeline drew from a document
-    (``TaskPlanRecord``); a plain ``TaskPlan`` (e.g. imported from UFO) has neither.
+    (``TaskPlan``); a plain ``TaskPlan`` (e.g. imported from UFO) has neither.
     """
 
     task_id: str
