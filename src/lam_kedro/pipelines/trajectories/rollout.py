@@ -7,6 +7,7 @@ task order, so ``workers`` changes the speed, never the data.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -58,7 +59,9 @@ def rollout(tasks: Sequence[InstantiatedTask], documents: dict[str, Document], p
             results = map(_run_chunk, payloads)
             out = _collect(results, bar)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            # spawn, not fork: Kedro has already imported torch (the training pipelines), and a
+            # forked child can deadlock on the parent's thread pool
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
                 out = _collect(pool.map(_run_chunk, payloads), bar)
     return out
 
