@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import mlflow
@@ -12,7 +20,7 @@ import torch
 from kedro.io import DatasetError
 from mlflow import MlflowClient
 
-from lam_kedro.agent.prompt import step_examples
+from lam_kedro.agent.prompt import parse_action_output
 from lam_kedro.datasets import MlflowRegisteredModelDataset
 from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.models import build_base_model
@@ -64,21 +72,92 @@ def test_generations_become_versions_with_aliases_and_tags(store: str, base: Mod
         assert torch.allclose(loaded.model(**ids).logits, base.model(**ids).logits)
 
 
-def test_pyfunc_predicts_an_action_or_records_the_parse_error(store: str, base: ModelBundle):
+def test_pyfunc_predicts_a_valid_action_and_a_plan(store: str, base: ModelBundle):
     with mlflow.start_run():
         MlflowRegisteredModelDataset("lam", alias="lam2", generate={"max_new_tokens": 24}).save(
             _generation(base, "lam2", "lam1"))
     model = mlflow.pyfunc.load_model("models:/lam@lam2")
+    assert [c.name for c in model.metadata.get_input_schema().inputs] == [
+        "request", "controls", "previous_actions", "previous_plan"]
     _, trajs = expert_data()
     step = trajs[0].steps[0]
     record = {"request": trajs[0].task.task, "controls": step.observation["controls"], "previous_actions": [],
               "previous_plan": trajs[0].task.plan}
-    out = model.predict(pd.DataFrame([record, {"request": "Make the title bold"}]))
+    plan_record = {"request": "Make the title bold", "controls": [], "previous_actions": [], "previous_plan": []}
+    out = model.predict(pd.DataFrame([record, plan_record]))
     assert len(out) == 2
-    action, plan = (json.loads(o) for o in out)  # always JSON: an action, or the error with the raw text
-    assert "function" in action or ("error" in action and "raw_output" in action)
+    action, plan = (json.loads(o) for o in out)
+    # constrained decoding (the default): a valid action on a visible control, whatever the weights
+    assert parse_action_output(out[0], step.observation["controls"]).ok, action
     assert isinstance(plan["plan"], list)
-    assert step_examples(trajs[0])  # the same prompt code built the request the pyfunc rendered
+    with pytest.raises(mlflow.exceptions.MlflowException, match="previous_plan"):
+        model.predict([{"request": "x", "controls": [], "previous_actions": []}])  # the signature is enforced
+
+
+def test_plain_decoding_records_a_parse_error_as_a_value(store: str, base: ModelBundle):
+    with mlflow.start_run():
+        MlflowRegisteredModelDataset("lam", alias="lam2", generate={"max_new_tokens": 16, "constrained": False}).save(
+            _generation(base, "lam2", "lam1"))
+    _, trajs = expert_data()
+    step = trajs[0].steps[0]
+    out = mlflow.pyfunc.load_model("models:/lam@lam2").predict(
+        [{"request": trajs[0].task.task, "controls": step.observation["controls"], "previous_actions": [],
+          "previous_plan": []}])
+    action = json.loads(out[0])
+    assert "function" in action or ("error" in action and "raw_output" in action)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_mlflow_models_serve_answers_predictions(store: str, base: ModelBundle, tmp_path: Path):
+    """`mlflow models serve -m models:/lam@champion --env-manager local`: the real scoring server."""
+    with mlflow.start_run():
+        MlflowRegisteredModelDataset("lam", alias="champion", generate={"max_new_tokens": 24}).save(
+            _generation(base, "lam2", "lam1"))
+    _, trajs = expert_data()
+    step = trajs[0].steps[0]
+    record = {"request": trajs[0].task.task, "controls": step.observation["controls"], "previous_actions": [],
+              "previous_plan": list(trajs[0].task.plan)}
+    port = _free_port()
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "MLFLOW_TRACKING_URI": store, "MLFLOW_REGISTRY_URI": store,
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen([str(bin_dir / "mlflow"), "models", "serve", "-m", "models:/lam@champion",
+                             "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"mlflow models serve did not come up:\n{(tmp_path / 'serve.log').read_text()[-3000:]}")
+            time.sleep(1)
+        body = json.dumps({"dataframe_records": [record]}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            predictions = json.loads(r.read())["predictions"]
+        assert parse_action_output(predictions[0], step.observation["controls"]).ok
+        bad = urllib.request.Request(f"http://127.0.0.1:{port}/invocations",
+                                     data=json.dumps({"dataframe_records": [{"request": 3}]}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(bad, timeout=60)
+        assert err.value.code == 400
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
 
 
 def test_saving_outside_a_run_and_loading_an_unknown_alias_fail_clearly(store: str, base: ModelBundle):

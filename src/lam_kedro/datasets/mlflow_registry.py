@@ -78,7 +78,7 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
         import mlflow
         from mlflow import MlflowClient
 
-        from lam_kedro.serving.pyfunc import LAMPyfuncModel
+        from lam_kedro.serving.pyfunc import LAMPyfuncModel, signature_for
         from lam_kedro.training.models import save_bundle
 
         if not isinstance(data, ModelBundle):
@@ -97,6 +97,7 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
                 python_model=LAMPyfuncModel(),
                 artifacts={"hf_model": str(folder)},
                 model_config=self._generate,
+                signature=signature_for(str(data.info.get("task") or self._task or "causal_lm")),
                 pip_requirements=self._pip or default_pip_requirements(),
                 registered_model_name=self._name,
             )

@@ -33,24 +33,36 @@ def list_templates() -> None:
         click.echo(f"{t.name:24s} {t.description}")
 
 
-def _print_step(step: Step, next_obs: object = None, info: object = None) -> None:
+def print_step(step: Step, next_obs: object = None, info: object = None, *, full: bool = True) -> None:
+    """Print one step as ``run_episode``'s ``on_step``; shared by ``lam env demo`` and ``lam agent``.
+
+    ``full`` shows what the agent saw (controls, document, the previous action's error); without
+    it, a compact line per step plus the step's own error (a refusal, an invalid action).
+    """
     obs = step.observation
     click.secho(f"\n--- step {step.index}  [{obs['title']}]", bold=True)
-    controls = "  ".join(f"{c['label']}:{c['control_text']}({c['control_type']})" for c in obs["controls"])
-    click.echo(f"controls: {controls}")
-    text = obs["document"]
-    click.echo(f"document: {text[:300]!r}{' ...' if len(text) > 300 else ''}")
+    if full:
+        controls = "  ".join(f"{c['label']}:{c['control_text']}({c['control_type']})" for c in obs["controls"])
+        click.echo(f"controls: {controls}")
+        text = obs["document"]
+        click.echo(f"document: {text[:300]!r}{' ...' if len(text) > 300 else ''}")
     if obs.get("selection"):
-        click.echo(f"selection: {obs['selection']!r}")
-    if obs.get("error"):
+        click.echo(f"selection: {obs['selection'][:200]!r}")
+    if full and obs.get("error"):
         click.secho(f"error: {obs['error']}", fg="red")
-    args = json.dumps(step.args, ensure_ascii=False)
-    click.secho(
-        f"action: {step.function}({args}) on {step.control_label} '{step.control_name}'  status={step.status}",
-        fg="cyan",
-    )
+    if step.function:
+        args = json.dumps(step.args, ensure_ascii=False)
+        action = f"{step.function}({args}) on {step.control_label} '{step.control_name}'"
+    else:
+        action = "none"
+    click.secho(f"action: {action}  status={step.status}", fg="cyan")
     if step.thought:
         click.echo(f"thought: {step.thought}")
+    if not full:
+        if step.result is not None:
+            click.echo(f"result: {str(step.result)[:300]}")
+        if step.error:
+            click.secho(f"error: {step.error}", fg="red")
 
 
 @env_group.command("demo")
@@ -80,7 +92,7 @@ def demo(
     if document:
         env.reset(task, seed=seed)
         click.echo("\n" + env.document.summary_text())
-    traj = run_episode(env, agent, task, seed=seed, on_step=_print_step)
+    traj = run_episode(env, agent, task, seed=seed, on_step=print_step)
     if document:
         click.echo("\n" + env.document.summary_text())
     verdict = "SUCCESS" if traj.outcome.success else "FAILURE"

@@ -5,11 +5,15 @@ What the registry serves is what evaluation measured: prompts come from ``agent.
 and the output is checked by ``parse_action_output``. A model's mistake is a value (a JSON object
 with ``error`` and the raw text), never an exception.
 
-Input records (a DataFrame or a list of dicts): ``request`` and ``controls`` (list of
-``{label, control_text, control_type}``), optionally ``previous_actions`` and ``previous_plan``
-(lists of strings) -> the action JSON. A record with a ``request`` and no ``controls`` asks for
-a plan (Phase 1's skill) -> ``{"plan": [...]}``. For a reward model (``task: seq_cls``) a record
-also carries ``action`` (the action JSON) -> ``{"reward": float}``.
+Input records (a DataFrame or a list of dicts): ``request``, ``controls`` (list of
+``{label, control_text, control_type}``), ``previous_actions`` and ``previous_plan`` (lists of
+strings; empty lists for the first step) -> the action JSON. A record whose ``controls`` is empty
+asks for a plan (Phase 1's skill) -> ``{"plan": [...]}``. For a reward model (``task: seq_cls``)
+a record also carries ``action`` (the action JSON) -> ``{"reward": float}``. ``signature_for``
+is the MLflow signature of these records, so ``mlflow models serve`` checks requests against it.
+
+Decoding is constrained to the action grammar (``serving.decoding``) unless the model config says
+``constrained: false``; the config's other keys go to the decoder (``max_new_tokens`` ...).
 """
 
 from __future__ import annotations
@@ -21,7 +25,21 @@ from typing import Any
 
 import mlflow.pyfunc
 
-__all__ = ["LAMPyfuncModel", "records_of"]
+__all__ = ["LAMPyfuncModel", "records_of", "signature_for"]
+
+
+def signature_for(task: str = "causal_lm") -> Any:
+    """The MLflow ``ModelSignature`` of a LAM (``causal_lm``) or reward model (``seq_cls``): records in, JSON out."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import Array, ColSpec, Object, Property, Schema
+
+    control = Object([Property("label", "string"), Property("control_text", "string"),
+                      Property("control_type", "string")])
+    columns = [ColSpec("string", "request"), ColSpec(Array(control), "controls"),
+               ColSpec(Array("string"), "previous_actions"), ColSpec(Array("string"), "previous_plan")]
+    if task == "seq_cls":
+        columns.append(ColSpec("string", "action"))
+    return ModelSignature(inputs=Schema(columns), outputs=Schema([ColSpec("string")]))
 
 
 def records_of(model_input: Any) -> list[dict[str, Any]]:
@@ -49,13 +67,15 @@ class LAMPyfuncModel(mlflow.pyfunc.PythonModel):
     """Loads the HF folder logged as artifact ``hf_model``; ``model_config`` holds ``make_generate``'s kwargs."""
 
     def load_context(self, context: Any) -> None:
-        from lam_kedro.training.generation import make_generate
+        from lam_kedro.serving.models import make_lam_generate
         from lam_kedro.training.models import load_bundle
 
         self.bundle = load_bundle(context.artifacts["hf_model"])
         config = dict(getattr(context, "model_config", None) or {})
+        constrained = bool(config.pop("constrained", True))
         self.task = self.bundle.info.get("task", "causal_lm")
-        self.generate = make_generate(self.bundle, **config) if self.task == "causal_lm" else None
+        self.generate = (make_lam_generate(self.bundle, constrained=constrained, **config)
+                         if self.task == "causal_lm" else None)
 
     def _act(self, record: Mapping[str, Any]) -> str:
         from lam_kedro.agent.prompt import (

@@ -1,0 +1,256 @@
+"""``UIAWordEnv``: real Word on Windows behind the same ``reset`` / ``step`` contract as ``WordEnv``.
+
+The environment's bookkeeping (step count, invalid actions, the end of the episode, the info
+keys, the checker's verdict) lives here and is the same as the simulated Word's. Everything that
+touches Windows sits behind a ``WordSession``: open a .docx in Word, snapshot the window's
+control tree, make a target for a control, save the document, close. The pywinauto session is
+``lam_kedro.env.uia.live.PywinautoWordSession``, imported only when a ``UIAWordEnv`` is built
+without a session, so this module imports (and is tested) on any platform.
+
+Success is decided as in the simulation: at FINISH / FAIL (or at ``max_steps``) the live
+document is saved, read back with the environment's .docx reader, and judged by the task
+family's checker against the copy the episode started from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+from lam_kedro.env.actions import ActionError, coerce_action
+from lam_kedro.env.types import Action, Control, Observation, Task
+from lam_kedro.env.uia.dispatch import ControlTarget, bind, dispatch
+from lam_kedro.env.uia.tree import DEFAULT_CONTROL_TYPES, ControlNode, observation_from_tree
+
+__all__ = [
+    "INSTALL_HINT", "UIABackendUnavailable", "UIAWordEnv", "WordSession", "prepare_document", "require_pywinauto",
+]
+
+INSTALL_HINT = 'install lam-kedro[windows] on Windows (pip install "lam-kedro[windows]")'
+
+
+class UIABackendUnavailable(RuntimeError):
+    """The UI Automation backend cannot run here: not Windows, or pywinauto is missing."""
+
+
+def require_pywinauto(platform: str | None = None) -> Any:
+    """The ``pywinauto`` module, or ``UIABackendUnavailable`` saying how to get it.
+
+    ``platform`` defaults to ``sys.platform``; the backend drives real Word through UI
+    Automation, which exists on Windows only.
+    """
+    platform = sys.platform if platform is None else platform
+    if platform != "win32":
+        raise UIABackendUnavailable(
+            f"the UI Automation backend drives Microsoft Word on Windows; this is {platform!r}. "
+            f"To use it, {INSTALL_HINT}; elsewhere use the simulated lam_kedro.env.WordEnv."
+        )
+    try:
+        import pywinauto
+    except ImportError as err:
+        raise UIABackendUnavailable(f"pywinauto is not installed: {INSTALL_HINT}") from err
+    return pywinauto
+
+
+class WordSession(Protocol):
+    """The live side of ``UIAWordEnv``: one Word window on one .docx file."""
+
+    def open(self, path: Path) -> None:
+        """Open ``path`` in Word and wait until its window is ready."""
+
+    def snapshot(self) -> ControlNode:
+        """The window's control tree now."""
+
+    def target(self, control: Control, node: ControlNode) -> ControlTarget:
+        """What actions on ``control`` (shown for ``node``) are sent to."""
+
+    def save(self) -> Path:
+        """Save the open document to its file and return the file's path."""
+
+    def close(self) -> None:
+        """Close the document without saving (and Word, if the session started it)."""
+
+
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def _load_docx(path: Path) -> Any:
+    from lam_kedro.env.docx_io import load_docx
+
+    return load_docx(path)
+
+
+def _check(task: Task, before: Any, after: Any) -> tuple[bool, str]:
+    from lam_kedro.env.tasks import get_family
+
+    result = get_family(task.family).check(before, after, task.params)
+    return bool(result.success), result.reason
+
+
+def prepare_document(template: str, folder: Path, stem: str) -> Path:
+    """A fresh .docx copy of the task's starting document in ``folder``: a .docx path is copied,
+    a built-in template name is written out. Word edits the copy, never the original."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{_UNSAFE.sub('_', stem).strip('_') or 'document'}.docx"
+    source = Path(template)
+    if template.lower().endswith(".docx") and source.is_file():
+        shutil.copyfile(source, out)
+    else:
+        from lam_kedro.env.docx_io import save_docx
+        from lam_kedro.env.templates import load_template
+
+        save_docx(load_template(template), out)
+    return out
+
+
+class UIAWordEnv:
+    """Microsoft Word driven through UI Automation, one UFO AppAgent call at a time.
+
+    ``reset(task, seed)`` copies the task's document into ``work_dir`` and opens the copy in Word;
+    ``step(action)`` returns ``(observation, reward, terminated, truncated, info)`` with the info
+    keys of ``WordEnv`` (``task_id``, ``step``, ``invalid_actions``, ``result``, and ``success`` /
+    ``check_reason`` when the episode ends). An invalid action or a failed call never raises:
+    the next observation's ``error`` says what was wrong.
+
+    ``session`` is the live side; by default a ``PywinautoWordSession`` on ``app_path`` (Word's
+    ``WINWORD.EXE``, found in the usual Office folders when not given), which needs Windows and
+    pywinauto (``UIABackendUnavailable`` otherwise). ``control_types``, ``max_controls`` and
+    ``document_label`` go to ``observation_from_tree``; ``settle_s`` is how long Word is given to
+    redraw after an action before the next snapshot.
+    """
+
+    def __init__(
+        self,
+        app_path: str | None = None,
+        max_steps: int = 30,
+        work_dir: str | Path | None = None,
+        control_types: Iterable[str] = DEFAULT_CONTROL_TYPES,
+        max_controls: int = 200,
+        document_label: str | None = "Document",
+        settle_s: float = 0.5,
+        timeout_s: float = 60.0,
+        session: WordSession | None = None,
+    ) -> None:
+        if max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+        if session is None:
+            require_pywinauto()
+            from lam_kedro.env.uia.live import PywinautoWordSession
+
+            session = PywinautoWordSession(app_path=app_path, timeout_s=timeout_s)
+        self.session: WordSession = session
+        self.max_steps = max_steps
+        self.work_dir = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="lam-uia-"))
+        self.control_types = tuple(control_types)
+        self.max_controls = max_controls
+        self.document_label = document_label
+        self.settle_s = settle_s
+        self.task: Task | None = None
+        self.path: Path | None = None
+        self.initial_document: Any = None
+        self.steps = 0
+        self.invalid_actions = 0
+        self.done = False
+        self._targets: dict[str, ControlTarget] = {}
+
+    # ------------------------------------------------------------------ Gymnasium API
+
+    def reset(self, task: Task, seed: int | None = None) -> tuple[Observation, dict[str, Any]]:
+        """Open a fresh copy of the task's document in Word.
+
+        ``seed`` is recorded in ``info``: the live application has no seedable randomness.
+        """
+        self.session.close()
+        self.path = prepare_document(task.template, self.work_dir, task.task_id)
+        self.initial_document = _load_docx(self.path)
+        self.session.open(self.path)
+        self.task = task
+        self.steps = 0
+        self.invalid_actions = 0
+        self.done = False
+        info = {"task_id": task.task_id, "step": 0, "invalid_actions": 0, "result": None, "seed": seed}
+        return self.observation(), info
+
+    def step(self, action: Action | dict[str, Any]) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
+        """Run one action in Word; FINISH / FAIL end the episode and score it with the task's checker."""
+        if self.task is None:
+            raise RuntimeError("call UIAWordEnv.reset(task) before step()")
+        self.steps += 1
+        error: str | None = None
+        result: Any = None
+        status = "CONTINUE"
+        try:
+            act = coerce_action(action)
+            status = act.status
+            if self.done:
+                raise ActionError("the episode has ended; call reset() to start another")
+            if act.function:
+                result = dispatch(act, self._targets)
+                if self.settle_s > 0:
+                    time.sleep(self.settle_s)
+        except ActionError as err:
+            error = str(err)
+            self.invalid_actions += 1
+        except TypeError as err:  # Action(**d) with a mistyped dict
+            error = f"malformed action: {err}"
+            self.invalid_actions += 1
+        terminated = status in ("FINISH", "FAIL") and not self.done
+        truncated = not terminated and not self.done and self.steps >= self.max_steps
+        info: dict[str, Any] = {
+            "task_id": self.task.task_id,
+            "step": self.steps,
+            "invalid_actions": self.invalid_actions,
+            "result": result,
+        }
+        reward = 0.0
+        if (terminated or truncated) and not self.done:
+            self.done = True
+            success, reason = self._judge()
+            info["success"], info["check_reason"] = success, reason
+            if terminated and success:
+                reward = 1.0
+        obs = self.observation()
+        if error is not None:
+            obs = dataclasses.replace(obs, error=error)
+        return obs, reward, terminated, truncated, info
+
+    def _judge(self) -> tuple[bool, str]:
+        """Save the live document, read it back and ask the task's checker."""
+        assert self.task is not None
+        try:
+            saved = self.session.save()
+            after = _load_docx(saved)
+        except Exception as err:  # a save dialog, a crashed Word: the task is not done
+            return False, f"could not save and read back the document: {type(err).__name__}: {err}"
+        return _check(self.task, self.initial_document, after)
+
+    # ------------------------------------------------------------------ views
+
+    def observation(self) -> Observation:
+        """Snapshot the window and rebuild the labels the next action refers to."""
+        if self.task is None:
+            raise RuntimeError("call UIAWordEnv.reset(task) before observation()")
+        tree = self.session.snapshot()
+        obs, nodes = observation_from_tree(
+            tree, self.control_types, max_controls=self.max_controls, document_label=self.document_label
+        )
+        self._targets = bind(obs, nodes, self.session.target)
+        return obs
+
+    def close(self) -> None:
+        """Close the document (unsaved) and Word, if the session started it."""
+        self.session.close()
+        self.task = None
+
+    def __enter__(self) -> UIAWordEnv:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

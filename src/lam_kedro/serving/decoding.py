@@ -1,0 +1,532 @@
+"""Constrained decoding of the action JSON: always valid, only what the prompt allows, and fast.
+
+The LAM answers every step with one JSON object in a fixed key order (``agent.prompt.
+ACTION_KEYS``, the order it was trained on). Most of that text is not a decision at all: the
+keys, the quotes and commas, the ``control_name`` (it is the chosen control's text) and the
+argument names (they follow from the function). ``ActionDecoder`` walks that grammar and lets
+the model decide only the decisions:
+
+- ``thought``, string arguments and plan steps: free text, token by token, restricted to tokens
+  that keep the JSON string valid (a quote ends it; bad escapes and raw control characters are
+  skipped) and capped at ``max_string_tokens``;
+- ``control_label``: one of the labels listed in the prompt's ``<Available Control Item:>``
+  slot (or ``""`` for a status-only step); ``function``: one of ``functions`` that the
+  environment accepts on that control's type (``env.actions.VALID_ON``); ``button``, booleans
+  and ``status``: their enumerations; integers: digits only.
+
+A choice is made token by token among the tokens consistent with some allowed string (the
+model's own tokenisation is used where it matches), and as soon as one string is left, the rest
+of it and the fixed skeleton up to the next decision are *forced*: appended in one forward pass
+instead of being sampled one token at a time. The KV cache of the previous prompt is kept and
+cropped to the prefix the next prompt shares with it (system prompt, control list, request), so
+consecutive steps of an episode only pay for what changed.
+
+A prompt that is not a step prompt (no control list, e.g. Phase 1's plan prompt) falls back to
+plain ``generate``. The output is a string, like ``make_generate``'s, so ``TextPolicy``, the
+pyfunc model and the server take either decoder.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from lam_kedro.env.actions import REQUIRED, SIGNATURES, VALID_ON
+from lam_kedro.env.types import FUNCTIONS
+from lam_kedro.training.bundle import ModelBundle
+from lam_kedro.training.generation import encode_prompt, make_generate
+
+__all__ = ["ActionDecoder", "DecodeStats", "controls_from_messages", "make_action_generate"]
+
+_CONTROLS_SLOT = "<Available Control Item:>"
+#: Arguments whose values are an enumeration rather than free text.
+_ENUMS: dict[str, tuple[str, ...]] = {"button": ("left", "right")}
+_STATUSES: tuple[str, ...] = ("CONTINUE", "FINISH")
+_JSON_ESCAPES = frozenset('"\\/bfnrt')
+#: Tokens of a forced run held back for the model to re-choose (token healing): two cover a key
+#: and its ``": "`` when the model's tokenizer merges them with the value that follows.
+_HEAL_TOKENS = 2
+
+
+def controls_from_messages(messages: Sequence[Mapping[str, str]]) -> list[dict[str, str]] | None:
+    """The controls of a step prompt (``agent.prompt.step_messages``), or ``None`` if it is not one.
+
+    The control slot lists one JSON object per line; the slot ends at the next ``<...:>`` line.
+    """
+    for message in reversed(messages):
+        content = message.get("content") or ""
+        if not isinstance(content, str) or _CONTROLS_SLOT not in content:
+            continue
+        body = content.split(_CONTROLS_SLOT, 1)[1]
+        controls: list[dict[str, str]] = []
+        for line in body.splitlines():
+            line = line.strip()
+            if line.startswith("<") and line.endswith(":>"):
+                break
+            if not line.startswith("{"):
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(item, dict) and "label" in item:
+                controls.append({"label": str(item["label"]), "control_text": str(item.get("control_text", "")),
+                                 "control_type": str(item.get("control_type", ""))})
+        return controls
+    return None
+
+
+@dataclass
+class DecodeStats:
+    """What one call cost: tokens the model chose, tokens forced, forward passes, prompt tokens reused."""
+
+    prompt_tokens: int = 0
+    reused_prompt_tokens: int = 0
+    sampled_tokens: int = 0
+    forced_tokens: int = 0
+    forward_passes: int = 0
+    truncated_strings: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def completion_tokens(self) -> int:
+        return self.sampled_tokens + self.forced_tokens
+
+
+class _Vocab:
+    """Per-token text and the masks string decoding needs, computed once per tokenizer."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        n = len(tokenizer)
+        self.texts: list[str] = [
+            tokenizer.decode([i], skip_special_tokens=False, clean_up_tokenization_spaces=False) for i in range(n)
+        ]
+        self.special = set(tokenizer.all_special_ids)
+        self.digits = torch.tensor([t.isdigit() and t.isascii() for t in self.texts], dtype=torch.bool)
+
+
+_VOCABS: dict[int, _Vocab] = {}
+_VOCAB_LOCK = threading.Lock()
+
+
+def _vocab(tokenizer: Any) -> _Vocab:
+    with _VOCAB_LOCK:
+        key = id(tokenizer)
+        if key not in _VOCABS:
+            _VOCABS[key] = _Vocab(tokenizer)
+        return _VOCABS[key]
+
+
+def _scan_string(text: str, escaped: bool) -> tuple[bool, int | None, bool]:
+    """Check ``text`` as the next piece of a JSON string body.
+
+    Returns ``(ok, end, escaped)``: ``ok`` is False for a bad escape, a raw control character or
+    an undecodable byte; ``end`` is the index of the closing quote if ``text`` contains one.
+    """
+    for i, ch in enumerate(text):
+        if escaped:
+            if ch not in _JSON_ESCAPES:
+                return False, None, escaped
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            return True, i, False
+        elif ord(ch) < 0x20 or ch == "\ufffd":
+            return False, None, escaped
+    return True, None, escaped
+
+
+class ActionDecoder:
+    """``decoder(messages) -> action JSON text`` under the action grammar (see the module docstring).
+
+    Args:
+        bundle: the LAM (causal LM and tokenizer).
+        functions: the functions the model may call (an allowlist; default all of UFO's nine).
+        max_new_tokens: budget of tokens the model chooses (the forced skeleton is extra); free
+            text stops early when it runs out, and the JSON is still closed.
+        max_string_tokens: cap for one free string (a thought, a text argument, a plan step).
+        max_plan_steps: cap on the number of plan steps.
+        prefix_cache: reuse the KV cache of the prefix shared with the previous prompt.
+        do_sample / temperature / seed: sample instead of greedy (Gumbel top-k over allowed tokens).
+        top_k: how many of the model's best tokens are checked against the grammar per step.
+    """
+
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        functions: Sequence[str] = FUNCTIONS,
+        max_new_tokens: int = 256,
+        max_string_tokens: int = 48,
+        max_plan_steps: int = 8,
+        prefix_cache: bool = True,
+        do_sample: bool = False,
+        temperature: float = 1.0,
+        seed: int = 0,
+        top_k: int = 64,
+    ) -> None:
+        unknown = [f for f in functions if f not in FUNCTIONS]
+        if unknown:
+            raise ValueError(f"unknown function(s) {unknown}; the allowed set is a subset of {list(FUNCTIONS)}")
+        if not functions:
+            raise ValueError("functions is empty: the model could only ever say FINISH")
+        self.bundle = bundle
+        self.model = bundle.model
+        self.tokenizer = bundle.tokenizer
+        self.functions = tuple(functions)
+        self.max_new_tokens = max_new_tokens
+        self.max_string_tokens = max_string_tokens
+        self.max_plan_steps = max_plan_steps
+        self.prefix_cache = prefix_cache
+        self.do_sample = do_sample
+        self.temperature = temperature
+        self.top_k = top_k
+        self._generator = torch.Generator().manual_seed(seed)
+        self._vocab = _vocab(self.tokenizer)
+        self._eos = self.tokenizer.eos_token_id
+        self._limit = getattr(getattr(self.model, "config", None), "max_position_embeddings", None)
+        self._plain: Callable[[list[dict[str, str]]], str] | None = None
+        self._prompt_ids: list[int] = []
+        self._cache: Any = None
+        self.last_stats = DecodeStats()
+        self.model.eval()
+
+    # -- low level: the model, the cache, the text ------------------------------------------
+    def _forward(self, ids: Sequence[int]) -> None:
+        input_ids = torch.tensor([list(ids)], device=self.model.device)
+        with torch.inference_mode():
+            out = self.model(input_ids=input_ids, past_key_values=self._cache, use_cache=True, logits_to_keep=1)
+        self._cache = out.past_key_values
+        self._logits = out.logits[0, -1].float().cpu()
+        self._stats.forward_passes += 1
+
+    def _force(self, text: str, heal: bool = True) -> None:
+        """Append ``text`` (after any pending piece) in one forward pass.
+
+        With ``heal`` (token healing) the last tokens of the run are held back as ``_pending``: the
+        next decision then starts from tokens that *begin* with that text, so the model may pick
+        the token it was trained on (``"Plan`` rather than ``"`` then ``Plan``) across the boundary
+        between the fixed skeleton and what it decides.
+        """
+        text = self._pending + text
+        self._pending = ""
+        if not text:
+            return
+        ids = self.tokenizer.encode(text, add_special_tokens=False)
+        if heal and ids:
+            keep = len(ids) - min(_HEAL_TOKENS, len(ids))
+            tail = "".join(self._vocab.texts[i] for i in ids[keep:])
+            if tail and text.endswith(tail) and not self._vocab.special.intersection(ids[keep:]):
+                ids, self._pending, text = ids[:keep], tail, text[: -len(tail)]
+        if not ids:
+            return
+        self._out.append(text)
+        self._stats.forced_tokens += len(ids)
+        self._forward(ids)
+
+    def _emit(self, token_id: int) -> None:
+        """The model's own token: fed as is, its text appended."""
+        self._out.append(self._vocab.texts[token_id])
+        self._stats.sampled_tokens += 1
+        self._forward([token_id])
+
+    def _ranked(self) -> list[int]:
+        """Token ids to try, best first: greedy order, or a sample order (Gumbel top-k)."""
+        logits = self._logits
+        if self.do_sample:
+            u = torch.rand(logits.shape, generator=self._generator).clamp_(1e-9, 1 - 1e-9)
+            logits = logits / max(self.temperature, 1e-5) - torch.log(-torch.log(u))
+        k = min(self.top_k, logits.shape[0])
+        return torch.topk(logits, k).indices.tolist()
+
+    def _budget_left(self) -> int:
+        return self.max_new_tokens - self._stats.sampled_tokens
+
+    # -- grammar pieces ------------------------------------------------------------------------
+    def _string(self, required: bool = False) -> str:
+        """A free JSON string body (the opening quote is emitted or pending). Returns the body.
+
+        A pending (healed) piece must be the start of the first token chosen.
+        """
+        body: list[str] = []
+        escaped = False
+        texts, special = self._vocab.texts, self._vocab.special
+        steps = min(self.max_string_tokens, max(self._budget_left(), 0))
+        n = 0
+        while n < steps:
+            head = self._pending
+            choice = None
+            for tid in self._ranked():
+                if tid in special:
+                    if not head:
+                        choice = (tid, 0, None)  # the model wants to stop: end the string here
+                        break
+                    continue
+                text = texts[tid]
+                if head and head.startswith(text) and len(text) < len(head):
+                    choice = (tid, -1, escaped)  # a token inside the held-back skeleton
+                    break
+                if not text.startswith(head):
+                    continue
+                if len(text) == len(head):
+                    if head:  # the held-back token itself: no content yet
+                        choice = (tid, None, escaped)
+                        break
+                    continue
+                ok, end, esc = _scan_string(text[len(head):], escaped)
+                if ok and required and end == 0 and not body:
+                    continue  # a required argument is not left empty
+                if ok:
+                    choice = (tid, end, esc)
+                    break
+            if choice is None:
+                if head:  # the held-back token is not among the model's best: feed it as it is
+                    self._force("", heal=False)
+                    continue
+                break  # nothing in the top-k fits the grammar: end the string
+            tid, end, esc = choice
+            if tid in special:
+                break
+            if end == -1:
+                self._pending = head[len(texts[tid]):]
+                self._out.append(texts[tid])
+                self._stats.forced_tokens += 1
+                self._forward([tid])
+                continue
+            n += 1
+            if end is not None:  # the token closes the string: keep what came before the quote
+                piece = texts[tid][len(head): len(head) + end]
+                body.append(piece)
+                self._pending = head + piece  # emitted with the next forced text
+                self._stats.sampled_tokens += 1
+                return "".join(body)
+            escaped = bool(esc)
+            body.append(texts[tid][len(head):])
+            self._pending = ""
+            self._emit(tid)
+        else:
+            self._stats.truncated_strings += 1
+        if escaped:  # a dangling backslash would break the JSON: escape it
+            self._pending += "\\"
+            body.append("\\")
+        return "".join(body)
+
+    def _select(self, candidates: Sequence[str]) -> int:
+        """Choose one of ``candidates`` (full strings to emit next); returns its index.
+
+        Tokens are taken from the model's ranking while they are consistent with some candidate;
+        once one candidate is left, its remainder is forced in one pass.
+        """
+        candidates = [self._pending + c for c in candidates]  # a healed piece starts every candidate
+        self._pending = ""
+        live = list(range(len(candidates)))
+        consumed = ""
+        texts, special = self._vocab.texts, self._vocab.special
+        while len(live) > 1:
+            exact = [i for i in live if candidates[i] == consumed]
+            choice = None
+            for tid in self._ranked():
+                if tid in special:
+                    continue
+                t = consumed + texts[tid]
+                whole = [i for i in live if t.startswith(candidates[i])]
+                if whole:  # the token covers a whole candidate and runs on: that candidate it is
+                    choice, live = None, whole[:1]
+                    break
+                if any(candidates[i].startswith(t) for i in live):
+                    choice = tid
+                    break
+            if len(live) == 1:
+                break
+            if choice is None:
+                # no ranked token fits: a complete candidate wins, else the one whose own next
+                # token the model scores highest
+                live = exact or [max(live, key=lambda i: self._first_token_score(candidates[i][len(consumed):]))]
+                break
+            consumed += texts[choice]
+            self._emit(choice)
+            live = [i for i in live if candidates[i].startswith(consumed)]
+        idx = live[0]
+        self._force(candidates[idx][len(consumed):])
+        return idx
+
+    def _integer(self) -> int:
+        """Digits (at least one, at most six, an optional leading minus); returns the value."""
+        texts = self._vocab.texts
+        self._force("", heal=False)  # digits are separate tokens: no healing across a number
+        digits = ""
+        for _ in range(6):
+            pick = None
+            for tid in self._ranked():
+                t = texts[tid]
+                if t.isdigit() and t.isascii() and len(digits) + len(t) <= 6:
+                    pick = tid
+                    break
+                if t == "-" and not digits:
+                    pick = tid
+                    break
+                if digits.strip("-"):  # a non-digit token ranked above every digit: the number ends
+                    break
+            if pick is None:
+                break
+            digits += texts[pick]
+            self._emit(pick)
+        if not digits.strip("-"):  # the model named no digit: the smallest sensible value
+            self._force("1")
+            digits += "1"
+        return int(digits)
+
+    def _first_token_score(self, text: str) -> float:
+        ids = self.tokenizer.encode(text, add_special_tokens=False)
+        return float(self._logits[ids[0]]) if ids else float("-inf")
+
+    @staticmethod
+    def _finite_args(function: str) -> list[str] | None:
+        """Every args object of ``function`` as JSON text when all its arguments are enumerable."""
+        combos: list[dict[str, Any]] = [{}]
+        for name, arg in SIGNATURES[function].items():
+            if name in _ENUMS:
+                values: tuple[Any, ...] = _ENUMS[name]
+            elif arg.type is bool:
+                values = (False, True)
+            else:
+                return None
+            combos = [{**c, name: v} for c in combos for v in values]
+        return [json.dumps(c) for c in combos]
+
+    def _free_args(self, function: str) -> None:
+        """The args object of a function with free (string or integer) arguments; ``{"`` is emitted."""
+        items = list(SIGNATURES[function].items())
+        for n, (name, arg) in enumerate(items):
+            if n:
+                self._force(", " + json.dumps(name) + ": ")
+            if name in _ENUMS:
+                self._select([json.dumps(v) for v in _ENUMS[name]])
+            elif arg.type is bool:
+                self._select(["false", "true"])
+            elif arg.type is int:
+                self._integer()
+            else:
+                self._force('"')
+                self._string(required=arg.default is REQUIRED)
+                self._force('"')
+        self._force("}")
+
+    def _plan_items(self) -> None:
+        """Plan steps after ``"plan": ["`` has been emitted (or is pending)."""
+        for _ in range(self.max_plan_steps):
+            self._string()
+            if self._budget_left() <= 0 or self._select(['", "', '"]}']) == 1:
+                break
+        else:
+            self._force('"]}')
+            return
+        if self._budget_left() <= 0:
+            self._force('"]}')
+
+    def _crop_to(self, length: int) -> None:
+        """Keep the first ``length`` positions of the cache (transformers 5: ``crop`` takes a negative count)."""
+        extra = self._cache.get_seq_length() - length
+        if extra > 0:
+            self._cache.crop(-extra)
+
+    def _prefill(self, ids: list[int]) -> None:
+        reuse = 0
+        if self.prefix_cache and self._cache is not None:
+            limit = min(len(ids), len(self._prompt_ids)) - 1  # at least one token is fed for logits
+            while reuse < limit and ids[reuse] == self._prompt_ids[reuse]:
+                reuse += 1
+        if reuse > 0:
+            self._crop_to(reuse)
+        else:
+            self._cache = None
+        self._stats.reused_prompt_tokens = reuse
+        self._forward(ids[reuse:])
+        self._prompt_ids = ids
+
+    def decode(self, messages: list[dict[str, str]], controls: Sequence[Mapping[str, str]]) -> str:
+        """The action JSON text for a step prompt whose visible controls are ``controls``."""
+        self._stats = DecodeStats()
+        self._out: list[str] = []
+        self._pending = ""
+        ids = encode_prompt(self.bundle, messages)
+        reserve = self.max_new_tokens + 64  # forced skeleton and control names on top of the budget
+        if self._limit is not None and len(ids) + reserve > self._limit:
+            ids = ids[-(self._limit - reserve):]
+        self._stats.prompt_tokens = len(ids)
+        self._prefill(ids)
+
+        # The opening is held back whole: the model's first token usually runs on into the thought.
+        self._pending = '{"thought": "'
+        self._string()
+        self._force('", "control_label": "')
+        # Candidates run on through the fixed text after each decision (and through every
+        # enumerable decision after it), so a tokenizer that merges across them keeps its tokens.
+        tails = [f', "status": "{s}", "plan": {p}' for s in _STATUSES for p in ("[]}", '["')]
+        options = [c for c in controls if c.get("label")]
+        label_texts = [
+            json.dumps(str(c["label"]))[1:] + ', "control_name": '
+            + json.dumps(str(c.get("control_text", "")), ensure_ascii=False) + ', "function": "' for c in options
+        ]
+        empty = ['", "control_name": "", "function": "", "args": {}' + t for t in tails]
+        chosen = self._select(label_texts + empty)
+        if chosen < len(options):
+            ctype = str(options[chosen].get("control_type", ""))
+            functions = [f for f in self.functions if VALID_ON[f] is None or ctype in VALID_ON[f]] or list(
+                self.functions)
+            texts: list[str] = []
+            owner: list[tuple[str, bool]] = []
+            for f in functions:
+                finite = self._finite_args(f)
+                if finite is None:
+                    first = next(iter(SIGNATURES[f]))
+                    texts.append(f'{f}", "args": {{{json.dumps(first)}: ')
+                    owner.append((f, False))
+                else:
+                    for args in finite:
+                        for t in tails:
+                            texts.append(f'{f}", "args": {args}{t}')
+                            owner.append((f, True))
+            pick = self._select(texts)
+            function, complete = owner[pick]
+            if complete:
+                chosen_text = texts[pick]
+            else:
+                self._free_args(function)
+                chosen_text = tails[self._select(tails)]
+        else:
+            chosen_text = (label_texts + empty)[chosen]
+        if chosen_text.endswith('["'):
+            self._plan_items()
+        text = "".join(self._out) + self._pending
+        self._pending = ""
+        if self.prefix_cache and self._cache is not None:
+            self._crop_to(len(self._prompt_ids))  # keep only the prompt for the next call
+        else:
+            self._cache = None
+        self.last_stats = self._stats
+        return text
+
+    def __call__(self, messages: list[dict[str, str]]) -> str:
+        """``generate(messages) -> text``: constrained for a step prompt, plain for anything else."""
+        controls = controls_from_messages(messages)
+        if controls is None:
+            if self._plain is None:
+                self._plain = make_generate(self.bundle, max_new_tokens=self.max_new_tokens)
+            self._cache, self._prompt_ids = None, []
+            return self._plain(messages)
+        return self.decode(messages, controls)
+
+
+def make_action_generate(bundle: ModelBundle, **kwargs: Any) -> ActionDecoder:
+    """An ``ActionDecoder`` over ``bundle``: a drop-in for ``make_generate`` (kwargs: see the class).
+
+    ``make_generate``'s ``top_p`` is accepted and ignored (the grammar already narrows the choice).
+    """
+    kwargs.pop("top_p", None)
+    return ActionDecoder(bundle, **kwargs)

@@ -1,0 +1,101 @@
+"""Where serving gets its model: a registry URI (``models:/lam@champion``) or a local folder.
+
+``lam agent``, ``lam serve`` and the benchmarks all call ``load_lam``; the tracking store is the
+project's own (``conf/base/mlflow.yml``, default ``sqlite:///mlflow.db``) unless
+``MLFLOW_TRACKING_URI`` or ``--tracking-uri`` says otherwise. ``make_lam_generate`` picks the
+decoder: constrained action decoding (default, ``serving.decoding``) or plain ``generate``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lam_kedro.training.bundle import ModelBundle
+
+__all__ = ["DEFAULT_MODEL_URI", "ModelNotFoundError", "resolve_tracking_uri", "load_lam", "make_lam_generate"]
+
+#: What ``lam agent`` and ``lam serve`` load when no ``--model`` is given.
+DEFAULT_MODEL_URI = "models:/lam@champion"
+
+
+class ModelNotFoundError(RuntimeError):
+    """The model URI or folder does not resolve; the message says what was looked up where."""
+
+
+def resolve_tracking_uri(tracking_uri: str | None = None, project: Path | str | None = None) -> str:
+    """``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else the project's ``conf/base/mlflow.yml``.
+
+    A relative ``sqlite:///mlflow.db`` is made absolute against the project folder (default: the
+    current directory), so the command works from anywhere inside a project checkout.
+    """
+    if tracking_uri:
+        return tracking_uri
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    root = Path(project) if project else Path.cwd()
+    uri = "sqlite:///mlflow.db"
+    conf = root / "conf" / "base" / "mlflow.yml"
+    if conf.is_file():
+        import yaml
+
+        data = yaml.safe_load(conf.read_text(encoding="utf-8")) or {}
+        uri = str((data.get("server") or {}).get("mlflow_tracking_uri") or uri)
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
+        uri = prefix + str((root / uri[len(prefix):]).resolve())
+    return uri
+
+
+def load_lam(model: str = DEFAULT_MODEL_URI, tracking_uri: str | None = None, dtype: str | None = None) -> ModelBundle:
+    """A ``ModelBundle`` from ``models:/<name>@<alias>`` / ``models:/<name>/<version>`` or an HF folder."""
+    from lam_kedro.training.models import load_bundle
+
+    if not model.startswith(("models:/", "runs:/")):
+        path = Path(model)
+        if not (path / "config.json").is_file():
+            raise ModelNotFoundError(
+                f"{model} is neither a registry URI (models:/lam@champion) nor a Hugging Face model folder "
+                "(no config.json there)"
+            )
+        return load_bundle(path, dtype=dtype)
+
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    uri = resolve_tracking_uri(tracking_uri)
+    mlflow.set_tracking_uri(uri)
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model))
+    except MlflowException as err:
+        raise ModelNotFoundError(
+            f"cannot load {model} from the registry at {uri}: {err.message if hasattr(err, 'message') else err}. "
+            "Train and evaluate first (`kedro run`, then `kedro run --pipelines evaluation`, which sets "
+            "@champion), or pass --model with another alias or a model folder"
+        ) from err
+    folder = local / "artifacts" / "hf_model"
+    if not (folder / "config.json").is_file():
+        raise ModelNotFoundError(f"{model} (downloaded to {local}) has no artifacts/hf_model folder")
+    return load_bundle(folder, dtype=dtype)
+
+
+def make_lam_generate(
+    bundle: ModelBundle, constrained: bool = True, **kwargs: Any
+) -> Callable[[list[dict[str, str]]], str]:
+    """``generate(messages) -> text`` for the agent loop and the server.
+
+    ``constrained`` (default) decodes the action JSON under the grammar of ``serving.decoding``
+    (valid JSON, labels from the prompt, functions from the allowed set) when the messages are a
+    step prompt, and falls back to plain decoding for anything else (a plan prompt);
+    ``kwargs`` go to the decoder (``max_new_tokens``, ``functions`` ...).
+    """
+    if constrained:
+        from lam_kedro.serving.decoding import make_action_generate
+
+        return make_action_generate(bundle, **kwargs)
+    from lam_kedro.training.generation import make_generate
+
+    allowed = {"max_new_tokens", "do_sample", "temperature", "top_p", "seed"}
+    return make_generate(bundle, **{k: v for k, v in kwargs.items() if k in allowed})

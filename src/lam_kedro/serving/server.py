@@ -1,0 +1,404 @@
+"""An OpenAI-compatible chat-completions server for the LAM, the model UFO's AppAgent can call.
+
+``create_app(generate, api_key=...)`` wraps any ``generate(messages) -> text`` (the LAM from
+``serving.models.make_lam_generate``, or anything else with that shape) in a FastAPI app:
+
+``POST /v1/chat/completions``
+    Non-streaming chat completions. The last user message is read as a UFO AppAgent prompt or
+    this project's own prompt (``serving.ufo_prompt``), re-rendered with the training prompt
+    code, answered by ``generate`` and returned as UFO's CamelCase JSON or our action JSON.
+    ``temperature``, ``max_tokens``, ``top_p``, ``response_format`` ... are accepted and ignored
+    (decoding is configured when the server starts); ``stream: true`` and ``n > 1`` are refused.
+    The same handler answers ``/v1/chat/completions/chat/completions``: UFO's docs give
+    ``API_BASE`` as the full endpoint URL while its OpenAI client appends ``/chat/completions``.
+``GET /v1/models``, ``GET /v1/models/{id}``
+    The one served model.
+``GET /health``
+    Liveness, without authentication.
+
+Every ``/v1`` route needs ``Authorization: Bearer <api_key>`` (401 otherwise). Bodies larger than
+``max_body_bytes`` are refused with 413 from ``Content-Length`` before any of it is read, and
+while reading when the length is not declared. Errors have OpenAI's shape
+``{"error": {"message", "type", "param", "code"}}``. The model is not thread-safe, so generation
+runs under one lock: concurrent requests queue and each gets the answer to its own prompt.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lam_kedro.serving.ufo_prompt import ChatPrompt, PromptError, format_answer, parse_chat_prompt
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "Generate",
+    "TokenCounter",
+    "whitespace_token_counter",
+    "bundle_token_counter",
+    "ApiError",
+    "create_app",
+    "ServerThread",
+]
+
+logger = logging.getLogger(__name__)
+
+#: ``generate(messages) -> text``: the model behind the server.
+Generate = Callable[[list[dict[str, str]]], str]
+
+#: Default request-body limit (1 MiB): a UFO prompt with a few hundred controls is ~100 KiB.
+DEFAULT_MAX_BODY_BYTES = 1 << 20
+
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+_CHAT_PATHS = ("/v1/chat/completions", "/v1/chat/completions/chat/completions")
+
+
+@dataclass(frozen=True)
+class TokenCounter:
+    """How ``usage`` is counted: tokens of the prompt the model was fed, and of its raw output."""
+
+    prompt: Callable[[list[dict[str, str]]], int]
+    completion: Callable[[str], int]
+
+
+def whitespace_token_counter() -> TokenCounter:
+    """Whitespace-separated words, for a ``generate`` that has no tokenizer."""
+    return TokenCounter(
+        prompt=lambda messages: sum(len(m["content"].split()) for m in messages),
+        completion=lambda text: len(text.split()),
+    )
+
+
+def bundle_token_counter(bundle: Any) -> TokenCounter:
+    """The model's own tokenizer: the chat-templated prompt as ``generate`` encodes it, and the output."""
+    from lam_kedro.training.generation import encode_prompt
+
+    tokenizer = bundle.tokenizer
+    return TokenCounter(
+        prompt=lambda messages: len(encode_prompt(bundle, messages)),
+        completion=lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]),
+    )
+
+
+class ApiError(Exception):
+    """An error answered in OpenAI's shape; ``param`` names the offending request field."""
+
+    _TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
+              405: "invalid_request_error", 413: "invalid_request_error", 500: "server_error"}
+
+    def __init__(self, status: int, message: str, param: str | None = None, code: str | None = None,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.param = param
+        self.code = code
+        self.headers = dict(headers or {})
+
+    def response(self) -> JSONResponse:
+        body = {"error": {"message": self.message, "type": self._TYPES.get(self.status, "invalid_request_error"),
+                          "param": self.param, "code": self.code}}
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
+
+
+class _AccessLog:
+    """Logs ``METHOD path status latency`` for every HTTP request (pure ASGI, body untouched)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = [500]
+
+        async def send_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            logger.info("%s %s %d %.1f ms", scope["method"], scope["path"], status[0],
+                        (time.perf_counter() - start) * 1000)
+
+
+class _Model:
+    """``generate`` and the token counter behind one lock: the model runs one prompt at a time."""
+
+    def __init__(self, generate: Generate, counter: TokenCounter) -> None:
+        self.generate = generate
+        self.counter = counter
+        self._lock = threading.Lock()
+
+    def answer(self, prompt: ChatPrompt) -> tuple[str, int, int]:
+        """``(content, prompt_tokens, completion_tokens)`` for a parsed prompt."""
+        messages = prompt.messages()
+        with self._lock:
+            raw = self.generate(messages)
+            if not isinstance(raw, str):
+                raise TypeError(f"generate returned {type(raw).__name__}, not text")
+            prompt_tokens = self.counter.prompt(messages)
+            completion_tokens = self.counter.completion(raw)
+        logger.debug("model output: %r", raw)
+        return format_answer(prompt, raw), prompt_tokens, completion_tokens
+
+
+# -- request validation ------------------------------------------------------------------------
+def _require_type(value: Any, types: type | tuple[type, ...], param: str, what: str) -> None:
+    if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+        raise ApiError(400, f"'{param}' must be {what}, got a boolean", param=param, code="invalid_type")
+    if not isinstance(value, types):
+        raise ApiError(400, f"'{param}' must be {what}, got {type(value).__name__}", param=param,
+                       code="invalid_type")
+
+
+def _validate_messages(messages: Any) -> list[dict[str, Any]]:
+    if messages is None:
+        raise ApiError(400, "missing required field 'messages' (a list of {role, content} objects)",
+                       param="messages", code="missing_required_parameter")
+    _require_type(messages, list, "messages", "a list of {role, content} objects")
+    if not messages:
+        raise ApiError(400, "'messages' must not be empty", param="messages", code="invalid_value")
+    for i, m in enumerate(messages):
+        where = f"messages[{i}]"
+        _require_type(m, dict, where, "an object with 'role' and 'content'")
+        role = m.get("role")
+        if role is None:
+            raise ApiError(400, f"missing required field '{where}.role'", param=f"{where}.role",
+                           code="missing_required_parameter")
+        if not isinstance(role, str) or role not in _ROLES:
+            raise ApiError(400, f"'{where}.role' must be one of {sorted(_ROLES)}, got {role!r}",
+                           param=f"{where}.role", code="invalid_value")
+        content = m.get("content")
+        if content is not None and not isinstance(content, (str, list)):
+            raise ApiError(400, f"'{where}.content' must be a string or a list of parts, got "
+                           f"{type(content).__name__}", param=f"{where}.content", code="invalid_type")
+    return messages
+
+
+def _validate_options(payload: Mapping[str, Any]) -> None:
+    stream = payload.get("stream")
+    if stream is not None:
+        _require_type(stream, bool, "stream", "a boolean")
+        if stream:
+            raise ApiError(400, "streaming is not supported by this server; send \"stream\": false",
+                           param="stream", code="unsupported_value")
+    n = payload.get("n")
+    if n is not None:
+        _require_type(n, int, "n", "an integer")
+        if n != 1:
+            raise ApiError(400, f"only n=1 is supported (one deterministic answer per prompt), got n={n}",
+                           param="n", code="unsupported_value")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refusing more than ``limit`` bytes: by ``Content-Length`` first, then while reading."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise ApiError(400, f"Content-Length {declared!r} is not an integer") from None
+        if size > limit:
+            raise ApiError(413, f"request body of {size} bytes exceeds the limit of {limit} bytes "
+                           "(lam serve --max-body-bytes)", code="request_too_large")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"request body exceeds the limit of {limit} bytes (lam serve --max-body-bytes)",
+                           code="request_too_large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+# -- the app -------------------------------------------------------------------------------------
+def create_app(
+    generate: Generate,
+    api_key: str | None = None,
+    *,
+    model_name: str = "lam",
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    token_counter: TokenCounter | None = None,
+    no_auth: bool = False,
+) -> FastAPI:
+    """The OpenAI-compatible app around ``generate`` (see the module docstring).
+
+    ``api_key`` is required unless ``no_auth`` is set explicitly (then every request is served);
+    ``token_counter`` defaults to whitespace words (pass ``bundle_token_counter(bundle)`` for the
+    model's tokenizer).
+    """
+    if not api_key and not no_auth:
+        raise ValueError("an API key is required (pass api_key, or no_auth=True to serve without authentication)")
+    if api_key and no_auth:
+        raise ValueError("api_key and no_auth=True contradict each other; pass one of them")
+    if max_body_bytes <= 0:
+        raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
+    model = _Model(generate, token_counter or whitespace_token_counter())
+    created = int(time.time())
+    expected = api_key.encode() if api_key else None
+
+    app = FastAPI(title="lam-kedro LAM server", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(_AccessLog)
+    app.state.model_name = model_name
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, err: ApiError) -> JSONResponse:
+        return err.response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        message = (f"no route {request.method} {request.url.path}" if err.status_code in (404, 405)
+                   else str(err.detail))
+        code = {404: "not_found", 405: "method_not_allowed"}.get(err.status_code)
+        return ApiError(err.status_code, message, code=code, headers=err.headers).response()
+
+    def check_auth(request: Request) -> None:
+        if expected is None:
+            return
+        scheme, _, token = (request.headers.get("authorization") or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "missing API key: send the header 'Authorization: Bearer <key>' with the key "
+                           "the server was started with (--api-key or LAM_API_KEY)", code="invalid_api_key",
+                           headers={"WWW-Authenticate": "Bearer"})
+        if not hmac.compare_digest(token.strip().encode(), expected):
+            raise ApiError(401, "invalid API key", code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
+
+    def model_card() -> dict[str, Any]:
+        return {"id": model_name, "object": "model", "created": created, "owned_by": "lam-kedro"}
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "model": model_name}
+
+    @app.get("/v1/models")
+    async def list_models(request: Request) -> dict[str, Any]:
+        check_auth(request)
+        return {"object": "list", "data": [model_card()]}
+
+    @app.get("/v1/models/{model_id:path}")
+    async def get_model(model_id: str, request: Request) -> dict[str, Any]:
+        check_auth(request)
+        if model_id != model_name:
+            raise ApiError(404, f"model {model_id!r} is not served here; this server serves {model_name!r}",
+                           param="model", code="model_not_found")
+        return model_card()
+
+    async def chat_completions(request: Request) -> JSONResponse:
+        check_auth(request)
+        body = await _read_body(request, max_body_bytes)
+        try:
+            payload = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ApiError(400, f"the request body is not valid JSON: {err}", code="invalid_json") from None
+        if not isinstance(payload, dict):
+            raise ApiError(400, f"the request body must be a JSON object, got {type(payload).__name__}",
+                           code="invalid_json")
+        requested = payload.get("model")
+        if requested is None:
+            raise ApiError(400, f"missing required field 'model' (this server serves {model_name!r})",
+                           param="model", code="missing_required_parameter")
+        _require_type(requested, str, "model", "a string")
+        if requested != model_name:
+            raise ApiError(404, f"model {requested!r} is not served here; this server serves {model_name!r} "
+                           f"(set API_MODEL / model to {model_name!r})", param="model", code="model_not_found")
+        messages = _validate_messages(payload.get("messages"))
+        _validate_options(payload)
+        try:
+            prompt = parse_chat_prompt(messages)
+        except PromptError as err:
+            raise ApiError(400, f"cannot read the prompt: {err}", param="messages", code="invalid_prompt") from None
+        try:
+            content, prompt_tokens, completion_tokens = await anyio.to_thread.run_sync(model.answer, prompt)
+        except Exception as err:  # the model failed: a 500 that says how, never a dropped connection
+            logger.exception("generation failed")
+            raise ApiError(500, f"the model failed to answer: {type(err).__name__}: {err}",
+                           code="generation_failed") from None
+        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+        return JSONResponse(
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model_name,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                             "logprobs": None, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                          "total_tokens": prompt_tokens + completion_tokens},
+                "system_fingerprint": None,
+            },
+            headers={"x-request-id": completion_id},
+        )
+
+    for path in _CHAT_PATHS:
+        app.add_api_route(path, chat_completions, methods=["POST"])
+    return app
+
+
+# -- running it ----------------------------------------------------------------------------------
+class ServerThread:
+    """uvicorn serving ``app`` from a background thread, for tests and notebooks.
+
+    ``port=0`` binds a free port; ``base_url`` is ``http://host:port/v1`` once ``start`` returned.
+    One process, one event loop: the same serving path as ``lam serve``.
+    """
+
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+        import uvicorn
+
+        self.host = host
+        self.port = port
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="off")
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def root_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}/v1"
+
+    def start(self, timeout: float = 30.0) -> ServerThread:
+        """Start serving; returns once the socket accepts connections (``RuntimeError`` otherwise)."""
+        self._thread = threading.Thread(target=self._server.run, name="lam-server", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start on {self.host}:{self.port}")
+            time.sleep(0.02)
+        sockets: Sequence[Any] = self._server.servers[0].sockets
+        self.port = int(sockets[0].getsockname()[1])
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask uvicorn to exit and wait for the thread."""
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

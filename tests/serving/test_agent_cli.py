@@ -1,0 +1,240 @@
+"""``lam agent``: tasks from a family, a task file or free text; the scripted expert for the success
+path; a small real model folder (in process and as the installed console script) for the rest."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from lam_kedro.agent.schema import InstantiatedTask, Trajectory
+from lam_kedro.console import main
+from lam_kedro.env import load_docx, load_template, sample_task
+from lam_kedro.env.tasks import get_family
+from lam_kedro.serving.agent_cli import NO_CHECKER, evaluation_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _lam(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(main, ["agent", *args], input=input, catch_exceptions=False)
+
+
+def _outputs(out: Path) -> tuple[Trajectory, dict]:
+    assert (out / "result.docx").is_file()
+    traj = Trajectory.model_validate_json((out / "trajectory.json").read_text())
+    record = json.loads((out / "ufo_execution.json").read_text())
+    return traj, record
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny untrained LAM saved as a Hugging Face folder (it emits garbage: tasks fail)."""
+    from lam_kedro.training.models import save_bundle
+    from tests.evaluation.conftest import tiny_bundle
+
+    path = tmp_path_factory.mktemp("models") / "lam_tiny"
+    save_bundle(tiny_bundle(), path)
+    return path
+
+
+# ------------------------------------------------------------------ success path (the expert)
+
+
+def test_scripted_expert_succeeds_and_the_result_passes_the_checker(tmp_path: Path, shared_dir: Path) -> None:
+    out = tmp_path / "run"
+    result = _lam("--family", "bold_text", "--doc", "one_line", "--policy", "scripted", "--unattended",
+                  "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "SUCCESS" in result.output and "checker agrees" in result.output
+    assert "--- step 2" in result.output  # printed step by step
+    traj, record = _outputs(out)
+    assert traj.outcome.success and traj.actor == "expert" and traj.task.family == "bold_text"
+    task = sample_task("bold_text", "one_line", seed=0)
+    check = get_family("bold_text").check(load_template("one_line"), load_docx(out / "result.docx"), task.params)
+    assert check.success, check.reason
+    assert record["execution_result"]["result"]["complete"] == "yes"
+    import jsonschema
+
+    schema = json.loads((shared_dir / "interop" / "ufo" / "execution_schema.json").read_text())
+    jsonschema.validate(record, schema)
+
+
+def test_a_user_docx_with_explicit_params_and_wording(tmp_path: Path) -> None:
+    from lam_kedro.env import save_docx
+
+    doc = tmp_path / "memo.docx"
+    save_docx(load_template("office_memo"), doc)
+    params = sample_task("bold_text", str(doc), seed=0).params
+    out = tmp_path / "run"
+    result = _lam("--family", "bold_text", "--params", json.dumps(params), "--task", "Please embolden it",
+                  "--doc", str(doc), "--policy", "scripted", "--unattended", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    traj, _ = _outputs(out)
+    assert traj.task.template == str(doc) and traj.task.params == params and traj.outcome.success
+    assert traj.task.task == "Please embolden it"
+
+
+def _write_task_file(tmp_path: Path, template: str = "one_line") -> tuple[Path, InstantiatedTask]:
+    task = sample_task("italic_text", template, seed=1)
+    assert task is not None
+    inst = InstantiatedTask.from_env_task(task, plan=get_family("italic_text").plan(task.params))
+    folder = tmp_path / "trajectories"
+    folder.mkdir()
+    other = InstantiatedTask.from_env_task(sample_task("bold_text", template, seed=0))
+    (folder / "instantiated_tasks.jsonl").write_text(
+        other.model_dump_json() + "\n" + inst.model_dump_json() + "\n")
+    (folder / "splits.jsonl").write_text(json.dumps({"task_id": inst.task_id, "split": "test"}) + "\n")
+    return folder / "instantiated_tasks.jsonl", inst
+
+
+def test_a_held_out_task_by_id_from_the_task_file(tmp_path: Path) -> None:
+    task_file, inst = _write_task_file(tmp_path)
+    out = tmp_path / "run"
+    result = _lam("--task-id", inst.task_id, "--task-file", str(task_file), "--policy", "scripted",
+                  "--unattended", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "split: test" in result.output and "plan (the task's)" in result.output
+    traj, _ = _outputs(out)
+    assert traj.task.task_id == inst.task_id and traj.task.plan == inst.plan and traj.outcome.success
+
+
+def test_a_task_on_a_template_of_the_templates_folder(tmp_path: Path) -> None:
+    """Data tasks name templates of the templates pipeline (``user_*``): loaded from --templates."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    from lam_kedro.env import save_docx
+
+    save_docx(load_template("office_memo"), templates / "user_memo.docx")
+    task = sample_task("bold_text", str(templates / "user_memo.docx"), seed=0)
+    inst = InstantiatedTask.from_env_task(task).model_copy(update={"template": "user_memo"})
+    task_file = tmp_path / "tasks.jsonl"
+    traj_row = {"trajectory_id": "t-1", "task": inst.model_dump(mode="json"), "steps": []}
+    task_file.write_text(json.dumps(traj_row) + "\n")  # a trajectories file works too
+    out = tmp_path / "run"
+    result = _lam("--task-id", inst.task_id, "--task-file", str(task_file), "--templates", str(templates),
+                  "--policy", "scripted", "--unattended", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    missing = _lam("--task-id", inst.task_id, "--task-file", str(task_file), "--templates", str(tmp_path / "none"),
+                   "--policy", "scripted", "--out", str(out))
+    assert missing.exit_code == 2 and "user_memo" in missing.output and "--templates" in missing.output
+
+
+# ------------------------------------------------------------------ safety in the command
+
+
+def _delete_config(tmp_path: Path) -> Path:
+    path = tmp_path / "safety.yml"
+    path.write_text("delete_threshold: 2\n")
+    return path
+
+
+def test_a_sensitive_action_is_refused_unattended(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = _lam("--family", "delete_word", "--doc", "one_line", "--policy", "scripted", "--unattended",
+                  "--safety-config", str(_delete_config(tmp_path)), "--out", str(out))
+    assert result.exit_code == 1, result.output
+    assert "refused by safety (delete_chars)" in result.output and "FAILURE" in result.output
+    traj, _ = _outputs(out)
+    assert any(s.error and s.error.startswith("refused by safety") for s in traj.steps)
+
+
+@pytest.mark.parametrize("answer, code", [("y\n", 0), ("n\n", 1), ("", 1)])
+def test_a_sensitive_action_asks_for_confirmation(tmp_path: Path, answer: str, code: int) -> None:
+    result = _lam("--family", "delete_word", "--doc", "one_line", "--policy", "scripted",
+                  "--safety-config", str(_delete_config(tmp_path)), "--out", str(tmp_path / "run"), input=answer)
+    assert "sensitive action at step 1:" in result.output and "allow it?" in result.output
+    assert result.exit_code == code, result.output
+    assert ("confirmed" if code == 0 else "refused") in result.output
+
+
+# ------------------------------------------------------------------ bad input: exit 2, naming the option
+
+
+@pytest.mark.parametrize(
+    "args, names",
+    [
+        (["--family", "no_such_family", "--policy", "scripted"], "--family"),
+        (["--family", "bold_text", "--params", "{nope", "--policy", "scripted"], "--params"),
+        (["--family", "bold_text", "--doc", "missing.docx", "--policy", "scripted"], "--doc"),
+        (["--task-id", "x", "--task-file", "missing.jsonl", "--policy", "scripted"], "--task-file"),
+        (["--task-id", "x", "--family", "bold_text"], "--family"),
+        (["--task-file", "x.jsonl"], "--task-id"),
+        (["--policy", "scripted"], "--task"),
+        (["--task", "Make it nice", "--policy", "scripted"], "--policy scripted"),
+        (["--task", "Make it nice", "--model", "no/such/folder"], "--model"),
+        (["--task", "Make it nice", "--allow", "rm_rf"], "--allow"),
+        (["--task", "Make it nice", "--max-steps", "0"], "--max-steps"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_problem(tmp_path: Path, args: list[str], names: str) -> None:
+    result = CliRunner().invoke(main, ["agent", *args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert names in result.output
+
+
+def test_an_unknown_task_id_lists_some_that_exist(tmp_path: Path) -> None:
+    task_file, inst = _write_task_file(tmp_path)
+    result = CliRunner().invoke(main, ["agent", "--task-id", "nope", "--task-file", str(task_file)])
+    assert result.exit_code == 2 and "no task 'nope'" in result.output and inst.task_id in result.output
+
+
+# ------------------------------------------------------------------ a real (tiny) model
+
+
+def test_free_text_with_a_model_has_no_checker(tmp_path: Path, model_dir: Path) -> None:
+    out = tmp_path / "run"
+    result = _lam("--model", str(model_dir), "--task", "Make the first word bold", "--no-constrained",
+                  "--max-new-tokens", "24", "--unattended", "--max-steps", "2", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert NO_CHECKER in result.output and "plan (the model's own, Phase 1)" in result.output
+    traj, record = _outputs(out)
+    assert traj.task.family is None and traj.actor == "lam2"
+    assert record["execution_result"]["result"]["complete"] == "unsure"
+
+
+def test_constrained_decoding_respects_the_allowlist(tmp_path: Path, model_dir: Path) -> None:
+    pytest.importorskip("lam_kedro.serving.decoding")
+    out = tmp_path / "run"
+    result = _lam("--model", str(model_dir), "--family", "bold_text", "--doc", "one_line", "--constrained",
+                  "--allow", "select_text", "--allow", "summary", "--unattended", "--max-steps", "3",
+                  "--out", str(out))
+    assert result.exit_code == 1, result.output
+    traj, _ = _outputs(out)
+    assert traj.steps and {s.function for s in traj.steps} <= {"select_text", "summary", ""}
+
+
+def test_the_installed_command_with_a_model_folder_fails_the_task(tmp_path: Path, model_dir: Path) -> None:
+    """``.venv/bin/lam agent`` end to end in a subprocess: an untrained model fails, the checker says why."""
+    lam = Path(sys.executable).with_name("lam")
+    if not lam.is_file():
+        pytest.skip(f"{lam} is not installed (pip install -e .)")
+    out = tmp_path / "run"
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DVC_NO_ANALYTICS": "1"}
+    proc = subprocess.run(
+        [str(lam), "agent", "--model", str(model_dir), "--family", "bold_text", "--doc", "one_line",
+         "--no-constrained", "--max-new-tokens", "24", "--unattended", "--max-steps", "2", "--out", str(out)],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=300,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "FAILURE" in proc.stdout and "the checker says" in proc.stdout
+    traj, record = _outputs(out)
+    assert not traj.outcome.success and traj.outcome.reason in proc.stdout
+    assert record["execution_result"]["result"]["complete"] == "no"
+
+
+def test_evaluation_settings_follow_the_project_conf(tmp_path: Path) -> None:
+    assert evaluation_settings(REPO).max_steps >= 1
+    conf = tmp_path / "conf" / "base"
+    conf.mkdir(parents=True)
+    (conf / "parameters_evaluation.yml").write_text(
+        "evaluation:\n  generate: {max_new_tokens: 64}\n  online: {max_steps: 7, use_task_plan: false}\n")
+    s = evaluation_settings(tmp_path)
+    assert s.max_steps == 7 and not s.use_task_plan
+    assert s.generate["max_new_tokens"] == 64 and s.generate["do_sample"] is False
+    assert evaluation_settings(tmp_path / "elsewhere").max_steps == 30

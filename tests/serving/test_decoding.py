@@ -1,0 +1,130 @@
+"""Constrained action decoding over a real (tiny, untrained) causal LM: whatever the model's
+weights, the output is valid action JSON naming only what the prompt offers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lam_kedro.agent import run_episode
+from lam_kedro.agent.policies import TextPolicy
+from lam_kedro.agent.prompt import ACTION_KEYS, parse_action_output, plan_messages, step_messages
+from lam_kedro.env import WordEnv
+from lam_kedro.env.actions import VALID_ON
+from lam_kedro.serving.decoding import (
+    ActionDecoder,
+    _scan_string,
+    controls_from_messages,
+    make_action_generate,
+)
+from lam_kedro.serving.models import make_lam_generate
+from tests.evaluation.conftest import make_tasks, tiny_bundle
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return tiny_bundle()
+
+
+def _episode_outputs(decoder, n_tasks: int = 2, max_steps: int = 6):
+    env = WordEnv(max_steps=max_steps)
+    steps = []
+    for task in make_tasks(n_tasks):
+        traj = run_episode(env, TextPolicy(decoder, name="lam", on_parse_error="continue"), task, seed=0)
+        steps += traj.steps
+    return steps
+
+
+def test_every_answer_is_valid_action_json_with_a_visible_label(bundle):
+    steps = _episode_outputs(ActionDecoder(bundle, max_new_tokens=96))
+    assert len(steps) >= 2
+    for step in steps:
+        obj = json.loads(step.raw_output)
+        assert list(obj) == list(ACTION_KEYS)
+        parsed = parse_action_output(step.raw_output, step.observation["controls"])
+        assert parsed.ok, (parsed.error, step.raw_output)
+        if parsed.function:
+            control = next(c for c in step.observation["controls"] if c["label"] == parsed.control_label)
+            assert parsed.control_name == control["control_text"]  # forced from the label
+            allowed = VALID_ON[parsed.function]
+            assert allowed is None or control["control_type"] in allowed
+        # the environment accepted it too: no "unknown label" / "not supported" errors
+        assert step.error is None or "control_label" not in step.error
+
+
+def test_function_allowlist_is_respected(bundle):
+    decoder = ActionDecoder(bundle, functions=("summary",), max_new_tokens=64)
+    for step in _episode_outputs(decoder, n_tasks=1, max_steps=4):
+        assert json.loads(step.raw_output)["function"] in ("summary", "")
+
+
+def test_unknown_function_in_allowlist_is_an_error(bundle):
+    with pytest.raises(ValueError, match="unknown function"):
+        ActionDecoder(bundle, functions=("click_input", "rm_rf"))
+
+
+def test_prefix_cache_changes_speed_not_answers(bundle):
+    cached, fresh = ActionDecoder(bundle, max_new_tokens=64), ActionDecoder(bundle, max_new_tokens=64,
+                                                                           prefix_cache=False)
+    a = [s.raw_output for s in _episode_outputs(cached, n_tasks=2, max_steps=4)]
+    b = [s.raw_output for s in _episode_outputs(fresh, n_tasks=2, max_steps=4)]
+    assert a == b
+    assert cached.last_stats.reused_prompt_tokens > 0
+    assert fresh.last_stats.reused_prompt_tokens == 0
+
+
+def test_skeleton_is_forced_not_sampled(bundle):
+    decoder = ActionDecoder(bundle, max_new_tokens=64)
+    task = make_tasks(1)[0]
+    env = WordEnv(max_steps=5)
+    obs, _ = env.reset(task.to_env_task(), seed=0)
+    decoder(step_messages(task.task, obs.controls, [], list(task.plan)))
+    stats = decoder.last_stats
+    assert stats.forced_tokens > stats.sampled_tokens
+    assert stats.forward_passes < stats.completion_tokens
+
+
+def test_sampling_is_reproducible_with_a_seed(bundle):
+    task = make_tasks(1)[0]
+    obs, _ = WordEnv(max_steps=5).reset(task.to_env_task(), seed=0)
+    messages = step_messages(task.task, obs.controls, [], [])
+    runs = [ActionDecoder(bundle, do_sample=True, temperature=1.5, seed=7, max_new_tokens=64)(messages)
+            for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert parse_action_output(runs[0], obs.controls).ok
+
+
+def test_a_plan_prompt_falls_back_to_plain_generation(bundle):
+    decoder = make_action_generate(bundle, max_new_tokens=16)
+    out = decoder(plan_messages("Make the title bold"))
+    assert isinstance(out, str)
+    assert controls_from_messages(plan_messages("Make the title bold")) is None
+
+
+def test_make_lam_generate_picks_the_decoder(bundle):
+    assert isinstance(make_lam_generate(bundle, constrained=True, max_new_tokens=8), ActionDecoder)
+    assert not isinstance(make_lam_generate(bundle, constrained=False, max_new_tokens=8), ActionDecoder)
+
+
+def test_controls_are_read_back_from_the_step_prompt():
+    controls = [{"label": "1", "control_text": 'Say "hi"', "control_type": "Button"},
+                {"label": "12", "control_text": "Ünïcode", "control_type": "Edit"}]
+    messages = step_messages("do it", controls, ["click_input on \"x\""], ["step"])
+    assert controls_from_messages(messages) == controls
+
+
+@pytest.mark.parametrize(
+    ("piece", "escaped", "expected"),
+    [
+        ("plain words", False, (True, None, False)),
+        ('end" here', False, (True, 3, False)),
+        ('\\"quoted', False, (True, None, False)),
+        ("tail\\", False, (True, None, True)),
+        ('"', True, (True, None, False)),  # the escaped quote of a previous backslash
+        ("x", True, (False, None, True)),  # \x is no JSON escape
+        ("line\nbreak", False, (False, None, False)),
+    ],
+)
+def test_string_scanner(piece, escaped, expected):
+    assert _scan_string(piece, escaped) == expected
