@@ -53,7 +53,8 @@ def test_pipeline_in_memory(tasks: list[InstantiatedTask], documents: dict, expe
     assert offline["lam1"]["status"] == "skipped" and "lam1" in offline["lam1"]["reason"]
     assert offline["lam2"]["status"] == "evaluated" and offline["lam2"]["metrics"]["tasks"] == 2
     steps = catalog.load("evaluation_offline_steps")
-    assert all(r["parse_error"] for r in steps)            # a random model: every step failed, none crashed
+    # a random model under constrained decoding (the default): every answer parses, none crashed
+    assert steps and not any(r["parse_error"] for r in steps)
     assert catalog.load("evaluation_planning_results")["lam2"]["metrics"]["tasks"] == 2
 
     online = catalog.load("evaluation_online_results")

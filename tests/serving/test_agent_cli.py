@@ -199,7 +199,7 @@ def test_free_text_with_a_model_has_no_checker(tmp_path: Path, model_dir: Path) 
 
 
 def test_constrained_decoding_respects_the_allowlist(tmp_path: Path, model_dir: Path) -> None:
-    pytest.importorskip("lam_kedro.serving.decoding")
+    pytest.importorskip("lam_kedro.training.decoding")
     out = tmp_path / "run"
     result = _lam("--model", str(model_dir), "--family", "bold_text", "--doc", "one_line", "--constrained",
                   "--allow", "select_text", "--allow", "summary", "--unattended", "--max-steps", "3",

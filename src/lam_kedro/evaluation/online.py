@@ -81,10 +81,10 @@ def build_policy(spec: ActorSpec, plans: Mapping[str, Sequence[str]]) -> Any:
         cfg = {k: v for k, v in spec.llm.items() if v is not None and k != "name"}
         client = ChatClient(LLMConfig(**{**cfg, "enabled": True}))
         return TextPolicy(client.complete, name=spec.name, plan_for=plan_for)
-    from lam_kedro.training.generation import make_generate
+    from lam_kedro.training.decoding import make_lam_generate
 
     bundle = spec.load_bundle()  # type: ignore[misc]
-    return TextPolicy(make_generate(bundle, **dict(spec.generate_kwargs)), name=spec.name, plan_for=plan_for)
+    return TextPolicy(make_lam_generate(bundle, **dict(spec.generate_kwargs)), name=spec.name, plan_for=plan_for)
 
 
 # Per-process state: the actor is built once per worker (a model loads once, not once per chunk).

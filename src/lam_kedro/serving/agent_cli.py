@@ -453,7 +453,7 @@ def _write_outputs(out_dir: Path, env: Any, traj: Trajectory, checked: bool) -> 
 @click.option("--policy", type=click.Choice(["lam", "scripted"]), default="lam", show_default=True,
               help="scripted: the task family's expert instead of a model (for checking a task or a setup)")
 @click.option("--constrained/--no-constrained", default=True, show_default=True,
-              help="constrained action decoding (serving.decoding) or plain generate")
+              help="constrained action decoding (training.decoding) or plain generate")
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=None,
               help="generation budget per answer [default: evaluation.generate.max_new_tokens, 256]")
 @click.option("--tracking-uri", default=None, help="MLflow tracking URI [default: $MLFLOW_TRACKING_URI or conf/base]")
@@ -516,6 +516,7 @@ def agent_command(
         click.echo(f"loading {model} ...")
         bundle = _load_model(model, tracking_uri)
         kwargs = {**settings.generate, **({"max_new_tokens": max_new_tokens} if max_new_tokens else {})}
+        kwargs.pop("constrained", None)  # the command's flag decides
         generate = make_lam_generate(bundle, constrained=constrained, functions=tuple(config.allowed_functions),
                                      **kwargs)
         name = str(bundle.info.get("generation") or "lam")

@@ -3,17 +3,17 @@
 ``lam agent``, ``lam serve`` and the benchmarks all call ``load_lam``; the tracking store is the
 project's own (``conf/base/mlflow.yml``, default ``sqlite:///mlflow.db``) unless
 ``MLFLOW_TRACKING_URI`` or ``--tracking-uri`` says otherwise. ``make_lam_generate`` picks the
-decoder: constrained action decoding (default, ``serving.decoding``) or plain ``generate``.
+decoder: constrained action decoding (default, ``training.decoding``) or plain ``generate``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from lam_kedro.training.bundle import ModelBundle
+from lam_kedro.training.decoding import make_lam_generate
 
 __all__ = ["DEFAULT_MODEL_URI", "ModelNotFoundError", "resolve_tracking_uri", "load_lam", "make_lam_generate"]
 
@@ -79,23 +79,3 @@ def load_lam(model: str = DEFAULT_MODEL_URI, tracking_uri: str | None = None, dt
     if not (folder / "config.json").is_file():
         raise ModelNotFoundError(f"{model} (downloaded to {local}) has no artifacts/hf_model folder")
     return load_bundle(folder, dtype=dtype)
-
-
-def make_lam_generate(
-    bundle: ModelBundle, constrained: bool = True, **kwargs: Any
-) -> Callable[[list[dict[str, str]]], str]:
-    """``generate(messages) -> text`` for the agent loop and the server.
-
-    ``constrained`` (default) decodes the action JSON under the grammar of ``serving.decoding``
-    (valid JSON, labels from the prompt, functions from the allowed set) when the messages are a
-    step prompt, and falls back to plain decoding for anything else (a plan prompt);
-    ``kwargs`` go to the decoder (``max_new_tokens``, ``functions`` ...).
-    """
-    if constrained:
-        from lam_kedro.serving.decoding import make_action_generate
-
-        return make_action_generate(bundle, **kwargs)
-    from lam_kedro.training.generation import make_generate
-
-    allowed = {"max_new_tokens", "do_sample", "temperature", "top_p", "seed"}
-    return make_generate(bundle, **{k: v for k, v in kwargs.items() if k in allowed})

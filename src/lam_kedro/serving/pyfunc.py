@@ -12,7 +12,7 @@ asks for a plan (Phase 1's skill) -> ``{"plan": [...]}``. For a reward model (``
 a record also carries ``action`` (the action JSON) -> ``{"reward": float}``. ``signature_for``
 is the MLflow signature of these records, so ``mlflow models serve`` checks requests against it.
 
-Decoding is constrained to the action grammar (``serving.decoding``) unless the model config says
+Decoding is constrained to the action grammar (``training.decoding``) unless the model config says
 ``constrained: false``; the config's other keys go to the decoder (``max_new_tokens`` ...).
 """
 

@@ -38,7 +38,7 @@ def ufo_config_lines(base_url: str, model_name: str, auth: bool) -> list[str]:
 @click.option("--no-auth", is_flag=True, default=False,
               help="serve without an API key (only on a trusted host: anyone who reaches the port can use it)")
 @click.option("--constrained/--no-constrained", default=True, show_default=True,
-              help="decode actions under the action grammar (serving.decoding) or plainly")
+              help="decode actions under the action grammar (training.decoding) or plainly")
 @click.option("--max-body-bytes", default=DEFAULT_MAX_BODY_BYTES, show_default=True, type=click.IntRange(min=1),
               help="larger request bodies are refused with 413")
 @click.option("--max-new-tokens", default=256, show_default=True, type=click.IntRange(min=1),

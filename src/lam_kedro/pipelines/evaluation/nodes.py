@@ -43,9 +43,9 @@ def _loader(models: Mapping[str, Loader | None], generation: str) -> tuple[Loade
 
 
 def _generate_for(loader: Loader, p: EvaluationParams) -> Callable[[list[dict[str, str]]], str]:
-    from lam_kedro.training.generation import make_generate
+    from lam_kedro.training.decoding import make_lam_generate
 
-    return make_generate(loader(), **p.generate.model_dump())
+    return make_lam_generate(loader(), **p.generate.model_dump())
 
 
 def evaluate_offline(models: Mapping[str, Loader | None], test_trajectories: list[Trajectory],

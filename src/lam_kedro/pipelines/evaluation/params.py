@@ -12,7 +12,10 @@ class _Strict(BaseModel):
 
 
 class GenerateParams(_Strict):
-    """``make_generate`` kwargs; greedy by default, as teacher-forced scoring needs."""
+    """``make_lam_generate`` kwargs; greedy by default, as teacher-forced scoring needs."""
+
+    constrained: bool = Field(True, description="decode actions under the action grammar, as `lam agent` and "
+                                                "`lam serve` do (false: plain generate)")
 
     max_new_tokens: int = Field(256, ge=1)
     do_sample: bool = False
