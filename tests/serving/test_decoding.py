@@ -12,13 +12,13 @@ from lam_kedro.agent.policies import TextPolicy
 from lam_kedro.agent.prompt import ACTION_KEYS, parse_action_output, plan_messages, step_messages
 from lam_kedro.env import WordEnv
 from lam_kedro.env.actions import VALID_ON
+from lam_kedro.serving.models import make_lam_generate
 from lam_kedro.training.decoding import (
     ActionDecoder,
     _scan_string,
     controls_from_messages,
     make_action_generate,
 )
-from lam_kedro.serving.models import make_lam_generate
 from tests.evaluation.conftest import make_tasks, tiny_bundle
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.decoding import make_lam_generate
