@@ -232,8 +232,8 @@ def test_a_server_that_is_not_openai_compatible_is_a_clear_error(tmp_path):
 
 @pytest.mark.skipif(
     not os.environ.get("LAM_LLM_BASE_URL"),
-    reason="needs a served model: the project's OpenAI-compatible endpoint is the serving issue "
-    "(lam_kedro.serving), not built yet; set LAM_LLM_BASE_URL (and LAM_LLM_MODEL) to run against a live one",
+    reason="needs a general chat model: the project's own endpoint (`lam serve`) answers action and plan "
+    "prompts only; set LAM_LLM_BASE_URL (and LAM_LLM_MODEL) to run against a live one",
 )
 def test_live_llm_evolver_keeps_values_and_word_bound(sourced, templates):
     llm = {"enabled": True, "base_url": os.environ["LAM_LLM_BASE_URL"],
