@@ -17,7 +17,7 @@ TASK = Task("checker-test", "bold_text", "Bold fox.", {"text": "fox"}, "checker-
 @pytest.fixture()
 def patched(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(word_env, "_load_template", lambda name: Document.from_paragraphs(["The fox.", "Two."]))
-    monkeypatch.setattr(word_env, "_check", lambda task, before, after: (False, "stub checker"))
+    monkeypatch.setattr(word_env, "check_task", lambda task, before, after: (False, "stub checker"))
 
 
 def test_word_env_passes(patched: None) -> None:

@@ -79,7 +79,7 @@ class Driver:
 @pytest.fixture()
 def env(monkeypatch: pytest.MonkeyPatch) -> word_env.WordEnv:
     monkeypatch.setattr(word_env, "_load_template", lambda name: make_doc())
-    monkeypatch.setattr(word_env, "_check", lambda task, before, after: (False, "no checker in UI tests"))
+    monkeypatch.setattr(word_env, "check_task", lambda task, before, after: (False, "no checker in UI tests"))
     e = word_env.WordEnv(max_steps=1000)
     e.reset(TASK, seed=0)
     return e

@@ -37,7 +37,7 @@ def _fox_bold(doc: Document) -> bool:
 @pytest.fixture()
 def env(monkeypatch: pytest.MonkeyPatch) -> word_env.WordEnv:
     monkeypatch.setattr(word_env, "_load_template", lambda name: make_doc())
-    monkeypatch.setattr(word_env, "_check", lambda task, before, after: (_fox_bold(after), "fox bold?"))
+    monkeypatch.setattr(word_env, "check_task", lambda task, before, after: (_fox_bold(after), "fox bold?"))
     e = word_env.WordEnv(max_steps=30)
     e.reset(TASK, seed=0)
     return e

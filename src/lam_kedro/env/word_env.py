@@ -10,8 +10,8 @@ microseconds and rollouts run at thousands of steps per second.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from lam_kedro.env.actions import (
     DISPATCH,
@@ -32,11 +32,71 @@ def _load_template(name: str) -> Document:
     return load_template(name)
 
 
-def _check(task: Task, before: Document, after: Document) -> tuple[bool, str]:
+def check_task(task: Task, before: Document, after: Document) -> tuple[bool, str]:
+    """``(success, reason)`` of the task family's checker on the document before and after."""
     from lam_kedro.env.tasks import get_family
 
     result = get_family(task.family).check(before, after, task.params)
     return bool(result.success), result.reason
+
+
+class EpisodeState(Protocol):
+    """What ``episode_step`` keeps on an environment: its task, limits and counters."""
+
+    task: Task | None
+    max_steps: int
+    steps: int
+    invalid_actions: int
+    done: bool
+
+
+def episode_step(
+    env: EpisodeState,
+    action: Action | dict[str, Any],
+    run: Callable[[Action], Any],
+    judge: Callable[[], tuple[bool, str]],
+) -> tuple[str | None, float, bool, bool, dict[str, Any]]:
+    """One step of the episode protocol every Word backend shares (simulated and UI Automation).
+
+    Coerces ``action``, calls ``run(action)`` for a function (an ``ActionError`` becomes the
+    returned error and counts as invalid), ends the episode on FINISH / FAIL (terminated) or at
+    ``max_steps`` (truncated) and then asks ``judge()`` for ``(success, reason)``. Returns
+    ``(error, reward, terminated, truncated, info)``; the caller builds the observation.
+    """
+    assert env.task is not None
+    env.steps += 1
+    error: str | None = None
+    result: Any = None
+    status = "CONTINUE"
+    try:
+        act = coerce_action(action)
+        status = act.status
+        if env.done:
+            raise ActionError("the episode has ended; call reset() to start another")
+        if act.function:
+            result = run(act)
+    except ActionError as err:
+        error = str(err)
+        env.invalid_actions += 1
+    except TypeError as err:  # Action(**d) with a mistyped dict
+        error = f"malformed action: {err}"
+        env.invalid_actions += 1
+    terminated = status in ("FINISH", "FAIL") and not env.done
+    truncated = not terminated and not env.done and env.steps >= env.max_steps
+    info: dict[str, Any] = {
+        "task_id": env.task.task_id,
+        "step": env.steps,
+        "invalid_actions": env.invalid_actions,
+        "result": result,
+    }
+    reward = 0.0
+    if (terminated or truncated) and not env.done:
+        env.done = True
+        success, reason = judge()
+        info["success"], info["check_reason"] = success, reason
+        if terminated and success:
+            reward = 1.0
+    return error, reward, terminated, truncated, info
 
 
 class WordEnv:
@@ -87,39 +147,10 @@ class WordEnv:
         """Run one action; FINISH / FAIL end the episode and score it with the task's checker."""
         if self.ui is None or self.task is None:
             raise RuntimeError("call WordEnv.reset(task) before step()")
-        ui = self.ui
-        self.steps += 1
-        error: str | None = None
-        result: Any = None
-        status = "CONTINUE"
-        try:
-            act = coerce_action(action)
-            status = act.status
-            if self.done:
-                raise ActionError("the episode has ended; call reset() to start another")
-            if act.function:
-                result = self._run(ui, act)
-        except ActionError as err:
-            error = str(err)
-            self.invalid_actions += 1
-        except TypeError as err:  # Action(**d) with a mistyped dict
-            error = f"malformed action: {err}"
-            self.invalid_actions += 1
-        terminated = status in ("FINISH", "FAIL") and not self.done
-        truncated = not terminated and not self.done and self.steps >= self.max_steps
-        info: dict[str, Any] = {
-            "task_id": self.task.task_id,
-            "step": self.steps,
-            "invalid_actions": self.invalid_actions,
-            "result": result,
-        }
-        reward = 0.0
-        if (terminated or truncated) and not self.done:
-            self.done = True
-            success, reason = _check(self.task, self.initial_document, ui.doc)
-            info["success"], info["check_reason"] = success, reason
-            if terminated and success:
-                reward = 1.0
+        ui, task = self.ui, self.task
+        error, reward, terminated, truncated, info = episode_step(
+            self, action, lambda act: self._run(ui, act), lambda: check_task(task, self.initial_document, ui.doc)
+        )
         return self._observe(error), reward, terminated, truncated, info
 
     def _run(self, ui: WordUI, act: Action) -> Any:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -91,7 +91,6 @@ class DecodeStats:
     forced_tokens: int = 0
     forward_passes: int = 0
     truncated_strings: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def completion_tokens(self) -> int:
@@ -99,7 +98,7 @@ class DecodeStats:
 
 
 class _Vocab:
-    """Per-token text and the masks string decoding needs, computed once per tokenizer."""
+    """Per-token text and the special ids, computed once per tokenizer."""
 
     def __init__(self, tokenizer: Any) -> None:
         n = len(tokenizer)
@@ -107,7 +106,6 @@ class _Vocab:
             tokenizer.decode([i], skip_special_tokens=False, clean_up_tokenization_spaces=False) for i in range(n)
         ]
         self.special = set(tokenizer.all_special_ids)
-        self.digits = torch.tensor([t.isdigit() and t.isascii() for t in self.texts], dtype=torch.bool)
 
 
 _VOCABS: dict[int, _Vocab] = {}

@@ -24,10 +24,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
-from lam_kedro.env.actions import ActionError, coerce_action
 from lam_kedro.env.types import Action, Control, Observation, Task
 from lam_kedro.env.uia.dispatch import ControlTarget, bind, dispatch
 from lam_kedro.env.uia.tree import DEFAULT_CONTROL_TYPES, ControlNode, observation_from_tree
+from lam_kedro.env.word_env import check_task, episode_step
 
 __all__ = [
     "INSTALL_HINT", "UIABackendUnavailable", "UIAWordEnv", "WordSession", "prepare_document", "require_pywinauto",
@@ -85,13 +85,6 @@ def _load_docx(path: Path) -> Any:
     from lam_kedro.env.docx_io import load_docx
 
     return load_docx(path)
-
-
-def _check(task: Task, before: Any, after: Any) -> tuple[bool, str]:
-    from lam_kedro.env.tasks import get_family
-
-    result = get_family(task.family).check(before, after, task.params)
-    return bool(result.success), result.reason
 
 
 def prepare_document(template: str, folder: Path, stem: str) -> Path:
@@ -182,40 +175,14 @@ class UIAWordEnv:
         """Run one action in Word; FINISH / FAIL end the episode and score it with the task's checker."""
         if self.task is None:
             raise RuntimeError("call UIAWordEnv.reset(task) before step()")
-        self.steps += 1
-        error: str | None = None
-        result: Any = None
-        status = "CONTINUE"
-        try:
-            act = coerce_action(action)
-            status = act.status
-            if self.done:
-                raise ActionError("the episode has ended; call reset() to start another")
-            if act.function:
-                result = dispatch(act, self._targets)
-                if self.settle_s > 0:
-                    time.sleep(self.settle_s)
-        except ActionError as err:
-            error = str(err)
-            self.invalid_actions += 1
-        except TypeError as err:  # Action(**d) with a mistyped dict
-            error = f"malformed action: {err}"
-            self.invalid_actions += 1
-        terminated = status in ("FINISH", "FAIL") and not self.done
-        truncated = not terminated and not self.done and self.steps >= self.max_steps
-        info: dict[str, Any] = {
-            "task_id": self.task.task_id,
-            "step": self.steps,
-            "invalid_actions": self.invalid_actions,
-            "result": result,
-        }
-        reward = 0.0
-        if (terminated or truncated) and not self.done:
-            self.done = True
-            success, reason = self._judge()
-            info["success"], info["check_reason"] = success, reason
-            if terminated and success:
-                reward = 1.0
+
+        def run(act: Action) -> Any:
+            result = dispatch(act, self._targets)
+            if self.settle_s > 0:
+                time.sleep(self.settle_s)
+            return result
+
+        error, reward, terminated, truncated, info = episode_step(self, action, run, self._judge)
         obs = self.observation()
         if error is not None:
             obs = dataclasses.replace(obs, error=error)
@@ -229,7 +196,7 @@ class UIAWordEnv:
             after = _load_docx(saved)
         except Exception as err:  # a save dialog, a crashed Word: the task is not done
             return False, f"could not save and read back the document: {type(err).__name__}: {err}"
-        return _check(self.task, self.initial_document, after)
+        return check_task(self.task, self.initial_document, after)
 
     # ------------------------------------------------------------------ views
 

@@ -17,7 +17,13 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from lam_kedro.env.actions import SIGNATURES, VALID_ON, ActionError, coerce_action, validate_args
+from lam_kedro.env.actions import (
+    ActionError,
+    check_function,
+    coerce_action,
+    validate_args,
+)
+from lam_kedro.env.controls import Spec
 from lam_kedro.env.types import FUNCTIONS, Action, Control, Observation
 
 __all__ = [
@@ -227,14 +233,7 @@ def dispatch(action: Action | Mapping[str, Any], targets: Mapping[str, ControlTa
         return None
     target = _resolve(act.control_label, targets)
     function = act.function
-    if function not in SIGNATURES:
-        raise ActionError(f"unknown function {function!r}; expected one of {', '.join(FUNCTIONS)}")
-    allowed = VALID_ON[function]
-    if allowed is not None and target.control_type not in allowed:
-        raise ActionError(
-            f"{function} is not supported by control {act.control_label} "
-            f"({target.control_text!r}, {target.control_type}); it applies to {', '.join(sorted(allowed))}"
-        )
+    check_function(function, str(act.control_label), Spec(target.control_text, target.control_type, ""))
     args = validate_args(function, act.args)
     try:
         return _CALLS[function](target, args)
