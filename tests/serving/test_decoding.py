@@ -128,3 +128,44 @@ def test_controls_are_read_back_from_the_step_prompt():
 )
 def test_string_scanner(piece, escaped, expected):
     assert _scan_string(piece, escaped) == expected
+
+
+def _ready_decoder(bundle, **kwargs):
+    """A decoder with a step prompt prefilled and the thought written: at the control decision."""
+    from lam_kedro.training.decoding import DecodeStats
+    from lam_kedro.training.generation import encode_prompt
+
+    task = make_tasks(1)[0]
+    obs, _ = WordEnv(max_steps=5).reset(task.to_env_task(), seed=0)
+    messages = step_messages(task.task, obs.controls, [], list(task.plan))
+    decoder = ActionDecoder(bundle, max_new_tokens=64, **kwargs)
+    decoder._stats, decoder._out, decoder._pending = DecodeStats(), [], ""
+    ids = encode_prompt(bundle, messages)
+    decoder._prefill(ids)
+    decoder._force('{"thought": "Plan step 1: click it.", "control_label": "', heal=False)
+    return decoder, ids, obs.controls
+
+
+def test_candidate_scores_are_the_log_probabilities_of_separate_forward_passes(bundle):
+    import torch
+
+    decoder, ids, controls = _ready_decoder(bundle)
+    length = decoder._cache.get_seq_length()
+    candidates = [f'{c.label}", "control_name": {json.dumps(c.control_text)}' for c in controls[:5]] + ['"']
+    scores = decoder._scores(candidates)
+    assert decoder._cache.get_seq_length() == length  # the candidates' positions are cropped again
+    context = ids + bundle.tokenizer.encode("".join(decoder._out), add_special_tokens=False)
+    for candidate, score in zip(candidates, scores, strict=True):
+        cand = bundle.tokenizer.encode(candidate, add_special_tokens=False)
+        with torch.inference_mode():
+            logits = bundle.model(input_ids=torch.tensor([context + cand])).logits[0].float()
+        logp = torch.log_softmax(logits, dim=-1)
+        expected = sum(float(logp[len(context) + j - 1, t]) for j, t in enumerate(cand))
+        assert score == pytest.approx(expected, abs=1e-3)
+
+
+def test_label_only_choice_is_still_valid(bundle):
+    """``score_controls=False``: the label is chosen token by token, as before joint scoring."""
+    for step in _episode_outputs(ActionDecoder(bundle, max_new_tokens=64, score_controls=False), n_tasks=1):
+        parsed = parse_action_output(step.raw_output, step.observation["controls"])
+        assert parsed.ok, (parsed.error, step.raw_output)

@@ -23,7 +23,7 @@ def generations(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("ckpt")
     base = build_base_model(plans, trajs, base_params())
     lam1, _ = train_lam1(base, list(plans), {**sft_params(str(tmp / "lam1"), max_steps=6), "eval_fraction": 0})
-    lam2, _ = train_lam2(lam1, list(trajs), {**sft_params(str(tmp / "lam2"), max_steps=24), "eval_fraction": 0})
+    lam2, _ = train_lam2(lam1, list(trajs), {**sft_params(str(tmp / "lam2"), max_steps=48), "eval_fraction": 0})
     return base, lam1, lam2
 
 

@@ -30,6 +30,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from lam_kedro.agent.policies import Decision
+from lam_kedro.agent.prompt import strip_step_marker
 from lam_kedro.env.types import Action, Control, Observation, Task
 
 __all__ = ["Intent", "PlanFollowingExpert", "PlanParseError", "make_expert", "parse_plan", "parse_step"]
@@ -253,8 +254,9 @@ class PlanFollowingExpert:
                         plan=self._remaining(), error=why)
 
     def _remaining(self) -> list[str]:
+        """The plan steps not yet completed, the one the next intent works on first (UFO's Plan)."""
         step = self._intents[self._i].step if self._i < len(self._intents) else len(self._plan)
-        return self._plan[step + 1:]
+        return self._plan[step:]
 
     def act(self, obs: Observation) -> Decision:
         if self._parse_error:
@@ -274,7 +276,7 @@ class PlanFollowingExpert:
         status = "FINISH" if self._i == len(self._intents) else "CONTINUE"
         return Decision(
             action=Action(control.label, function, args, status),
-            thought=f"Plan step {intent.step + 1}: {self._plan[intent.step]}",
+            thought=f"Plan step {intent.step + 1}: {strip_step_marker(self._plan[intent.step])}",
             plan=self._remaining(),
             control_name=control.control_text,
         )

@@ -82,8 +82,16 @@ def render_controls(controls: Iterable[Control | Mapping[str, Any]]) -> str:
     return "\n".join(json.dumps(_control_dict(c), ensure_ascii=False) for c in controls)
 
 
+_NUMBER = re.compile(r"^\d+\.\s")
+
+
 def _numbered(lines: Sequence[str]) -> str:
-    return "\n".join(f"{i}. {s}" for i, s in enumerate(lines, start=1)) if lines else "None"
+    """One line per item, numbered from 1; items that carry their own number (a plan) keep it."""
+    if not lines:
+        return "None"
+    if all(_NUMBER.match(s) for s in lines):
+        return "\n".join(lines)
+    return "\n".join(f"{i}. {s}" for i, s in enumerate(lines, start=1))
 
 
 def step_messages(

@@ -153,6 +153,9 @@ class ActionDecoder:
         prefix_cache: reuse the KV cache of the prefix shared with the previous prompt.
         do_sample / temperature / seed: sample instead of greedy (Gumbel top-k over allowed tokens).
         top_k: how many of the model's best tokens are checked against the grammar per step.
+        score_controls: choose the control by the joint log-probability of its label *and* name
+            (every visible control scored in one extra forward pass) rather than token by token
+            from the label alone.
     """
 
     def __init__(
@@ -167,6 +170,7 @@ class ActionDecoder:
         temperature: float = 1.0,
         seed: int = 0,
         top_k: int = 64,
+        score_controls: bool = True,
     ) -> None:
         unknown = [f for f in functions if f not in FUNCTIONS]
         if unknown:
@@ -184,6 +188,7 @@ class ActionDecoder:
         self.do_sample = do_sample
         self.temperature = temperature
         self.top_k = top_k
+        self.score_controls = score_controls
         self._generator = torch.Generator().manual_seed(seed)
         self._vocab = _vocab(self.tokenizer)
         self._eos = self.tokenizer.eos_token_id
@@ -353,6 +358,61 @@ class ActionDecoder:
         self._force(candidates[idx][len(consumed):])
         return idx
 
+    def _scores(self, candidates: Sequence[str]) -> list[float]:
+        """The model's log-probability of each of ``candidates`` as the next text, in one forward pass.
+
+        The candidates are laid side by side after the cached prefix, each with its own positions
+        and a mask that lets it see the prefix and its own earlier tokens only (tree attention), so
+        the prefix's cache is neither copied nor recomputed; the extra positions are cropped after.
+        """
+        seqs = [self.tokenizer.encode(self._pending + c, add_special_tokens=False) for c in candidates]
+        first = torch.log_softmax(self._logits, dim=-1)
+        scores = [float(first[s[0]]) if s else float("-inf") for s in seqs]
+        feed = [s[:-1] for s in seqs]
+        total = sum(len(f) for f in feed)
+        if total == 0:
+            return scores
+        prefix = self._cache.get_seq_length()
+        ids: list[int] = []
+        positions: list[int] = []
+        allowed = torch.zeros(total, prefix + total, dtype=torch.bool)
+        allowed[:, :prefix] = True
+        starts: list[int] = []
+        for f in feed:
+            start = len(ids)
+            starts.append(start)
+            ids.extend(f)
+            positions.extend(range(prefix, prefix + len(f)))
+            n = len(f)
+            allowed[start:start + n, prefix + start:prefix + start + n] = torch.ones(n, n, dtype=torch.bool).tril()
+        dtype = self.model.dtype
+        mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill_(~allowed, torch.finfo(dtype).min)
+        device = self.model.device
+        with torch.inference_mode():
+            out = self.model(
+                input_ids=torch.tensor([ids], device=device),
+                position_ids=torch.tensor([positions], device=device),
+                attention_mask=mask[None, None].to(device),
+                past_key_values=self._cache,
+                use_cache=True,
+            )
+        self._cache = out.past_key_values
+        self._crop_to(prefix)
+        self._stats.forward_passes += 1
+        logp = torch.log_softmax(out.logits[0].float(), dim=-1).cpu()
+        for i, s in enumerate(seqs):
+            for j in range(1, len(s)):
+                scores[i] += float(logp[starts[i] + j - 1, s[j]])
+        return scores
+
+    def _choose(self, candidates: Sequence[str]) -> int:
+        """The index of the candidate the model finds most likely as a whole (sampled when ``do_sample``)."""
+        scores = torch.tensor(self._scores(candidates))
+        if self.do_sample:
+            u = torch.rand(scores.shape, generator=self._generator).clamp_(1e-9, 1 - 1e-9)
+            scores = scores / max(self.temperature, 1e-5) - torch.log(-torch.log(u))
+        return int(torch.argmax(scores))
+
     def _integer(self) -> int:
         """Digits (at least one, at most six, an optional leading minus); returns the value."""
         texts = self._vocab.texts
@@ -472,7 +532,17 @@ class ActionDecoder:
             + json.dumps(str(c.get("control_text", "")), ensure_ascii=False) + ', "function": "' for c in options
         ]
         empty = ['", "control_name": "", "function": "", "args": {}' + t for t in tails]
-        chosen = self._select(label_texts + empty)
+        if self.score_controls and options:
+            # label and name judged together: a model that cannot look a label up yet still
+            # knows which control *name* it wants (it usually just wrote it in the thought)
+            best = self._choose(label_texts + ['", "control_name": "", "function": "'])
+            if best < len(options):
+                self._force(label_texts[best])
+                chosen = best
+            else:
+                chosen = len(options) + self._select(empty)
+        else:
+            chosen = self._select(label_texts + empty)
         if chosen < len(options):
             ctype = str(options[chosen].get("control_type", ""))
             functions = [f for f in self.functions if VALID_ON[f] is None or ctype in VALID_ON[f]] or list(
