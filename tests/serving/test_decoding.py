@@ -146,14 +146,20 @@ def _ready_decoder(bundle, **kwargs):
     return decoder, ids, obs.controls
 
 
-def test_candidate_scores_are_the_log_probabilities_of_separate_forward_passes(bundle):
+@pytest.mark.parametrize("shared", ["", "Plan step 2: choose "])
+def test_candidate_scores_are_the_log_probabilities_of_separate_forward_passes(bundle, shared):
     import torch
 
     decoder, ids, controls = _ready_decoder(bundle)
-    length = decoder._cache.get_seq_length()
-    candidates = [f'{c.label}", "control_name": {json.dumps(c.control_text)}' for c in controls[:5]] + ['"']
+    length, logits = decoder._cache.get_seq_length(), decoder._logits.clone()
+    candidates = [f'{shared}{c.label}", "control_name": {json.dumps(c.control_text)}' for c in controls[:5]]
+    candidates.append(shared + '"')
     scores = decoder._scores(candidates)
     assert decoder._cache.get_seq_length() == length  # the candidates' positions are cropped again
+    assert torch.equal(decoder._logits, logits)
+    top2 = decoder._scores(candidates, top=2)  # only the model's two likeliest are scored, the same way
+    kept = [i for i, s in enumerate(top2) if s != float("-inf")]
+    assert 2 <= len(kept) < len(candidates) and all(top2[i] == pytest.approx(scores[i], abs=1e-4) for i in kept)
     context = ids + bundle.tokenizer.encode("".join(decoder._out), add_special_tokens=False)
     for candidate, score in zip(candidates, scores, strict=True):
         cand = bundle.tokenizer.encode(candidate, add_special_tokens=False)
@@ -165,7 +171,7 @@ def test_candidate_scores_are_the_log_probabilities_of_separate_forward_passes(b
 
 
 def test_label_only_choice_is_still_valid(bundle):
-    """``score_controls=False``: the label is chosen token by token, as before joint scoring."""
-    for step in _episode_outputs(ActionDecoder(bundle, max_new_tokens=64, score_controls=False), n_tasks=1):
+    """``score_controls=0``: the label is chosen token by token, as before joint scoring."""
+    for step in _episode_outputs(ActionDecoder(bundle, max_new_tokens=64, score_controls=0), n_tasks=1):
         parsed = parse_action_output(step.raw_output, step.observation["controls"])
         assert parsed.ok, (parsed.error, step.raw_output)

@@ -153,9 +153,9 @@ class ActionDecoder:
         prefix_cache: reuse the KV cache of the prefix shared with the previous prompt.
         do_sample / temperature / seed: sample instead of greedy (Gumbel top-k over allowed tokens).
         top_k: how many of the model's best tokens are checked against the grammar per step.
-        score_controls: choose the control by the joint log-probability of its label *and* name
-            (every visible control scored in one extra forward pass) rather than token by token
-            from the label alone.
+        score_controls: choose the control by the joint log-probability of its label *and* name:
+            the model's ``score_controls`` likeliest labels are scored in one extra forward pass
+            (0: the label token by token, from the label alone).
     """
 
     def __init__(
@@ -170,7 +170,7 @@ class ActionDecoder:
         temperature: float = 1.0,
         seed: int = 0,
         top_k: int = 64,
-        score_controls: bool = True,
+        score_controls: int = 8,
     ) -> None:
         unknown = [f for f in functions if f not in FUNCTIONS]
         if unknown:
@@ -188,7 +188,7 @@ class ActionDecoder:
         self.do_sample = do_sample
         self.temperature = temperature
         self.top_k = top_k
-        self.score_controls = score_controls
+        self.score_controls = 8 if score_controls is True else int(score_controls)
         self._generator = torch.Generator().manual_seed(seed)
         self._vocab = _vocab(self.tokenizer)
         self._eos = self.tokenizer.eos_token_id
@@ -358,56 +358,92 @@ class ActionDecoder:
         self._force(candidates[idx][len(consumed):])
         return idx
 
-    def _scores(self, candidates: Sequence[str]) -> list[float]:
-        """The model's log-probability of each of ``candidates`` as the next text, in one forward pass.
+    def _scores(self, candidates: Sequence[str], top: int | None = None) -> list[float]:
+        """The model's log-probability of each of ``candidates`` as the next text (``-inf``: not scored).
 
-        The candidates are laid side by side after the cached prefix, each with its own positions
-        and a mask that lets it see the prefix and its own earlier tokens only (tree attention), so
-        the prefix's cache is neither copied nor recomputed; the extra positions are cropped after.
+        The tokens all candidates begin with are fed once; the model's ranking of the token where
+        they part keeps the ``top`` likeliest (ties kept together; ``None``: all), and those are
+        scored to their end in one forward pass: laid side by side after the cache, each with its
+        own positions and a mask that lets it see the prefix and its own earlier tokens only (tree
+        attention), so the cache is neither copied nor recomputed. The cache and the logits are
+        as they were afterwards.
         """
         seqs = [self.tokenizer.encode(self._pending + c, add_special_tokens=False) for c in candidates]
-        first = torch.log_softmax(self._logits, dim=-1)
-        scores = [float(first[s[0]]) if s else float("-inf") for s in seqs]
-        feed = [s[:-1] for s in seqs]
-        total = sum(len(f) for f in feed)
-        if total == 0:
+        scores = [float("-inf")] * len(seqs)
+        if not any(seqs):
             return scores
+        base, saved = self._cache.get_seq_length(), self._logits
+        common = 0
+        shortest = min(len(q) for q in seqs)
+        while common < shortest - 1 and all(q[common] == seqs[0][common] for q in seqs):
+            common += 1
+        try:
+            start_lp = 0.0
+            if common:
+                start_lp = float(sum(self._logprob_run(seqs[0][:common])))
+            first = torch.log_softmax(self._logits, dim=-1)
+            live = [i for i, q in enumerate(seqs) if len(q) > common]
+            live.sort(key=lambda i: -float(first[seqs[i][common]]))
+            if top is not None and len(live) > top:
+                cut = float(first[seqs[live[top - 1]][common]])
+                live = [i for i in live if float(first[seqs[i][common]]) >= cut]
+            for i, total in zip(live, self._tree(
+                    [seqs[i][common:] for i in live], first), strict=True):
+                scores[i] = start_lp + total
+        finally:
+            self._crop_to(base)
+            self._logits = saved
+        return scores
+
+    def _logprob_run(self, ids: Sequence[int]) -> list[float]:
+        """Feed ``ids`` (all positions' logits kept); their log-probabilities under the model."""
+        lp = [float(torch.log_softmax(self._logits, dim=-1)[ids[0]])]
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.tensor([list(ids)], device=self.model.device),
+                             past_key_values=self._cache, use_cache=True)
+        self._cache = out.past_key_values
+        logits = out.logits[0].float().cpu()
+        self._stats.forward_passes += 1
+        steps = torch.log_softmax(logits[:-1], dim=-1)
+        lp += [float(steps[j, ids[j + 1]]) for j in range(len(ids) - 1)]
+        self._logits = logits[-1]
+        return lp
+
+    def _tree(self, seqs: Sequence[Sequence[int]], first: torch.Tensor) -> list[float]:
+        """Sum log-probability of each token sequence after the cache (``first``: the next token's)."""
+        feed = [list(q[:-1]) for q in seqs]
+        totals = [float(first[q[0]]) for q in seqs]
+        count = sum(len(f) for f in feed)
+        if count == 0:
+            return totals
         prefix = self._cache.get_seq_length()
         ids: list[int] = []
         positions: list[int] = []
-        allowed = torch.zeros(total, prefix + total, dtype=torch.bool)
-        allowed[:, :prefix] = True
         starts: list[int] = []
+        allowed = torch.zeros(count, prefix + count, dtype=torch.bool)
+        allowed[:, :prefix] = True
         for f in feed:
-            start = len(ids)
+            start, n = len(ids), len(f)
             starts.append(start)
             ids.extend(f)
-            positions.extend(range(prefix, prefix + len(f)))
-            n = len(f)
+            positions.extend(range(prefix, prefix + n))
             allowed[start:start + n, prefix + start:prefix + start + n] = torch.ones(n, n, dtype=torch.bool).tril()
-        dtype = self.model.dtype
+        dtype, device = self.model.dtype, self.model.device
         mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill_(~allowed, torch.finfo(dtype).min)
-        device = self.model.device
         with torch.inference_mode():
-            out = self.model(
-                input_ids=torch.tensor([ids], device=device),
-                position_ids=torch.tensor([positions], device=device),
-                attention_mask=mask[None, None].to(device),
-                past_key_values=self._cache,
-                use_cache=True,
-            )
+            out = self.model(input_ids=torch.tensor([ids], device=device),
+                             position_ids=torch.tensor([positions], device=device),
+                             attention_mask=mask[None, None].to(device), past_key_values=self._cache, use_cache=True)
         self._cache = out.past_key_values
-        self._crop_to(prefix)
         self._stats.forward_passes += 1
         logp = torch.log_softmax(out.logits[0].float(), dim=-1).cpu()
-        for i, s in enumerate(seqs):
-            for j in range(1, len(s)):
-                scores[i] += float(logp[starts[i] + j - 1, s[j]])
-        return scores
+        for i, q in enumerate(seqs):
+            totals[i] += sum(float(logp[starts[i] + j - 1, q[j]]) for j in range(1, len(q)))
+        return totals
 
-    def _choose(self, candidates: Sequence[str]) -> int:
+    def _choose(self, candidates: Sequence[str], top: int | None = None) -> int:
         """The index of the candidate the model finds most likely as a whole (sampled when ``do_sample``)."""
-        scores = torch.tensor(self._scores(candidates))
+        scores = torch.tensor(self._scores(candidates, top))
         if self.do_sample:
             u = torch.rand(scores.shape, generator=self._generator).clamp_(1e-9, 1 - 1e-9)
             scores = scores / max(self.temperature, 1e-5) - torch.log(-torch.log(u))
@@ -534,11 +570,15 @@ class ActionDecoder:
         empty = ['", "control_name": "", "function": "", "args": {}' + t for t in tails]
         if self.score_controls and options:
             # label and name judged together: a model that cannot look a label up yet still
-            # knows which control *name* it wants (it usually just wrote it in the thought)
-            best = self._choose(label_texts + ['", "control_name": "", "function": "'])
+            # knows which control *name* it wants (it usually just wrote it in the thought).
+            # The model's likeliest labels (by the token where they part) are scored up to the
+            # end of the name; the text after it is the same for all of them.
+            suffix = ', "function": "'
+            best = self._choose([t[: -len(suffix)] for t in label_texts] + ['", "control_name": ""'],
+                                top=self.score_controls)
             if best < len(options):
-                self._force(label_texts[best])
                 chosen = best
+                self._force(label_texts[chosen])
             else:
                 chosen = len(options) + self._select(empty)
         else:
