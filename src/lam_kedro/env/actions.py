@@ -218,15 +218,21 @@ def parse_keys(keys: str) -> tuple[Key, ...]:
     return out
 
 
-def _parse(keys: str) -> tuple[Key, ...]:
-    out: list[Key] = []
+def split_keys(keys: str) -> list[tuple[str, str, str]]:
+    """``keys`` in pywinauto syntax as ``(modifiers, kind, body)`` units, the structure only.
+
+    ``kind`` is ``brace`` (``{NAME 3}``: body ``NAME 3``), ``group`` (``+(ab)``: body ``ab``) or
+    ``char`` (one character). A modifier with nothing after it or an unclosed brace or group
+    raises ``ActionError``. What the units mean is the reader's: the simulated Word's
+    ``parse_keys`` and the UIA backend's ``pywinauto_keys`` share this scanner.
+    """
+    units: list[tuple[str, str, str]] = []
     i, n = 0, len(keys)
     while i < n:
-        mods = ""
+        start = i
         while i < n and keys[i] in _MODS:
-            if keys[i] not in mods:
-                mods += keys[i]
             i += 1
+        mods = keys[start:i]
         if i >= n:
             raise ActionError(f"keys {keys!r}: modifier {mods!r} at the end has no key to modify")
         c = keys[i]
@@ -234,18 +240,32 @@ def _parse(keys: str) -> tuple[Key, ...]:
             close = keys.find("}", i + 2)  # i+2 lets "{}}" name the brace itself
             if close < 0:
                 raise ActionError(f"keys {keys!r}: unclosed '{{' at position {i}")
-            strokes = _brace(keys, keys[i + 1:close], mods)
+            units.append((mods, "brace", keys[i + 1:close]))
             i = close + 1
         elif c == "(" and mods:
             close = keys.find(")", i + 1)
             if close < 0:
                 raise ActionError(f"keys {keys!r}: unclosed '(' at position {i}")
-            strokes = [_char(ch, mods) for ch in keys[i + 1:close]]
+            units.append((mods, "group", keys[i + 1:close]))
             i = close + 1
-        elif c == "~":
-            strokes, i = [Key(mods, "ENTER")], i + 1
         else:
-            strokes, i = [_char(c, mods)], i + 1
+            units.append((mods, "char", c))
+            i += 1
+    return units
+
+
+def _parse(keys: str) -> tuple[Key, ...]:
+    out: list[Key] = []
+    for raw_mods, kind, body in split_keys(keys):
+        mods = "".join(dict.fromkeys(raw_mods))  # a repeated modifier counts once
+        if kind == "brace":
+            strokes = _brace(keys, body, mods)
+        elif kind == "group":
+            strokes = [_char(ch, mods) for ch in body]
+        elif body == "~":
+            strokes = [Key(mods, "ENTER")]
+        else:
+            strokes = [_char(body, mods)]
         for k in strokes:
             if k.name == "" and out and out[-1].name == "" and not k.mods and not out[-1].mods:
                 out[-1] = Key("", "", out[-1].text + k.text)

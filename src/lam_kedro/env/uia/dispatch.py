@@ -21,6 +21,7 @@ from lam_kedro.env.actions import (
     ActionError,
     check_function,
     coerce_action,
+    split_keys,
     validate_args,
 )
 from lam_kedro.env.controls import Spec
@@ -113,40 +114,22 @@ def pywinauto_keys(keys: str) -> str:
     if not keys:
         raise ActionError("keyboard_input needs non-empty 'keys'")
     out: list[str] = []
-    i, n = 0, len(keys)
-    while i < n:
-        start = i
-        while i < n and keys[i] in "^+%":
-            i += 1
-        mods = keys[start:i]
-        if i >= n:
-            raise ActionError(f"keys {keys!r}: modifier {mods!r} at the end has no key to modify")
-        c = keys[i]
-        if c == "{":
-            close = keys.find("}", i + 2)  # i+2 lets "{}}" name the brace itself
-            if close < 0:
-                raise ActionError(f"keys {keys!r}: unclosed '{{' at position {i}")
-            name, _, arg = keys[i + 1:close].partition(" ")
+    for mods, kind, body in split_keys(keys):
+        if kind == "brace":
+            name, _, arg = body.partition(" ")
             if len(name) != 1 and not _known_key(name):
                 raise ActionError(f"keys {keys!r}: unknown key token {{{name}}}")
             if arg and not (arg.isdigit() or arg.lower() in ("down", "up")):
-                raise ActionError(f"keys {keys!r}: bad repeat count in {{{keys[i + 1:close]}}}")
+                raise ActionError(f"keys {keys!r}: bad repeat count in {{{body}}}")
             if len(name) > 1:  # pywinauto spells key names in capitals
                 name = _KEY_ALIASES.get(name.upper(), name.upper())
             out.append(mods + "{" + name + (" " + arg if arg else "") + "}")
-            i = close + 1
-        elif c == "(" and mods:
-            close = keys.find(")", i + 1)
-            if close < 0:
-                raise ActionError(f"keys {keys!r}: unclosed '(' at position {i}")
-            out.append(mods + keys[i:close + 1])
-            i = close + 1
-        elif c in _LITERAL_IN_SIM:
-            out.append(mods + "{" + c + "}")
-            i += 1
+        elif kind == "group":
+            out.append(mods + "(" + body + ")")
+        elif body in _LITERAL_IN_SIM:
+            out.append(mods + "{" + body + "}")
         else:
-            out.append(mods + c)
-            i += 1
+            out.append(mods + body)
     return "".join(out)
 
 
