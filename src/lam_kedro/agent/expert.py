@@ -223,6 +223,21 @@ def best_control(obs: Observation, words: str, types: Sequence[str] = ()) -> tup
     return scored[0][2], ""
 
 
+def _decision(intent: Intent, control: Control) -> str:
+    """The decision one intent makes on this screen, in words the action repeats (the thought's end).
+
+    A thought that states the decision ("click 'Columns'") is text the model copies from the
+    plan step just before it chooses the control: the control's name is then a copy, not a recall.
+    """
+    if intent.kind == "select":
+        return f"select '{intent.value}'"
+    if intent.kind == "keys":
+        return f"press {intent.value}"
+    if intent.kind == "type":
+        return f"type '{intent.value}' into '{control.control_text}'"
+    return f"click '{control.control_text}'"
+
+
 class PlanFollowingExpert:
     """A plan-following executor: one plan intent per step, resolved against what is on screen.
 
@@ -276,7 +291,7 @@ class PlanFollowingExpert:
         status = "FINISH" if self._i == len(self._intents) else "CONTINUE"
         return Decision(
             action=Action(control.label, function, args, status),
-            thought=f"Plan step {intent.step + 1}: {strip_step_marker(self._plan[intent.step])}",
+            thought=f"{strip_step_marker(self._plan[intent.step])} Now: {_decision(intent, control)}.",
             plan=self._remaining(),
             control_name=control.control_text,
         )
