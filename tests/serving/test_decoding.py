@@ -18,6 +18,7 @@ from lam_kedro.training.decoding import (
     _scan_string,
     controls_from_messages,
     make_action_generate,
+    plan_from_messages,
 )
 from tests.evaluation.conftest import make_tasks, tiny_bundle
 
@@ -175,3 +176,24 @@ def test_label_only_choice_is_still_valid(bundle):
     for step in _episode_outputs(ActionDecoder(bundle, max_new_tokens=64, score_controls=0), n_tasks=1):
         parsed = parse_action_output(step.raw_output, step.observation["controls"])
         assert parsed.ok, (parsed.error, step.raw_output)
+
+
+def test_thought_and_plan_are_copied_from_the_previous_plan(bundle):
+    """With a plan in the prompt, the thought opens with one of its steps and the plan is a suffix of it."""
+    task = make_tasks(1)[0]
+    obs, _ = WordEnv(max_steps=5).reset(task.to_env_task(), seed=0)
+    plan = ["1. On the Home tab, click Bold.", "2. Click Italic."]
+    messages = step_messages(task.task, obs.controls, [], plan)
+    assert plan_from_messages(messages) == plan
+    for decoder in (ActionDecoder(bundle, max_new_tokens=48),
+                    ActionDecoder(bundle, max_new_tokens=48, do_sample=True, temperature=2.0, seed=3)):
+        obj = json.loads(decoder(messages))
+        assert obj["thought"].startswith(("On the Home tab, click Bold.", "Click Italic."))
+        assert obj["plan"] in (plan, plan[1:], [])
+    free = json.loads(ActionDecoder(bundle, max_new_tokens=48, copy_plan=False)(messages))
+    assert isinstance(free["plan"], list)
+
+
+def test_plan_slot_reads_none_as_empty():
+    assert plan_from_messages(step_messages("do it", [], [], [])) == []
+    assert plan_from_messages([{"role": "user", "content": "no slot"}]) == []

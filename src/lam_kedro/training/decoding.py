@@ -36,12 +36,14 @@ from typing import Any
 
 import torch
 
+from lam_kedro.agent.prompt import strip_step_marker
 from lam_kedro.env.actions import REQUIRED, SIGNATURES, VALID_ON
 from lam_kedro.env.types import FUNCTIONS
 from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.generation import encode_prompt, make_generate
 
-__all__ = ["ActionDecoder", "DecodeStats", "controls_from_messages", "make_action_generate", "make_lam_generate"]
+__all__ = ["ActionDecoder", "DecodeStats", "controls_from_messages", "make_action_generate", "make_lam_generate",
+           "plan_from_messages"]
 
 _CONTROLS_SLOT = "<Available Control Item:>"
 #: Arguments whose values are an enumeration rather than free text.
@@ -79,6 +81,30 @@ def controls_from_messages(messages: Sequence[Mapping[str, str]]) -> list[dict[s
                                  "control_type": str(item.get("control_type", ""))})
         return controls
     return None
+
+
+_PLAN_SLOT = "<Previous Plans:>"
+
+
+def plan_from_messages(messages: Sequence[Mapping[str, str]]) -> list[str]:
+    """The items of a step prompt's ``<Previous Plans:>`` slot, one per line (``[]`` for ``None``).
+
+    Items are the lines as the prompt shows them: a plan whose steps carry their own numbers
+    (``"2. Click Bold."``) shows them unchanged, and that is also how the expert's ``plan`` holds them.
+    """
+    for message in reversed(messages):
+        content = message.get("content") or ""
+        if not isinstance(content, str) or _PLAN_SLOT not in content:
+            continue
+        items: list[str] = []
+        for line in content.split(_PLAN_SLOT, 1)[1].splitlines():
+            line = line.strip()
+            if line.startswith("<") and line.endswith(":>"):
+                break
+            if line and line != "None":
+                items.append(line)
+        return items
+    return []
 
 
 @dataclass
@@ -156,6 +182,10 @@ class ActionDecoder:
         score_controls: choose the control by the joint log-probability of its label *and* name:
             the model's ``score_controls`` likeliest labels are scored in one extra forward pass
             (0: the label token by token, from the label alone).
+        copy_plan: when the prompt's ``<Previous Plans:>`` lists steps, the thought starts with one
+            of them and the answer's ``plan`` is one of its suffixes (the steps still to do), each
+            chosen by its joint log-probability: what the prompt already holds is copied, not
+            re-spelled token by token (``False``: both free text).
     """
 
     def __init__(
@@ -171,6 +201,7 @@ class ActionDecoder:
         seed: int = 0,
         top_k: int = 64,
         score_controls: int = 8,
+        copy_plan: bool = True,
     ) -> None:
         unknown = [f for f in functions if f not in FUNCTIONS]
         if unknown:
@@ -189,6 +220,7 @@ class ActionDecoder:
         self.temperature = temperature
         self.top_k = top_k
         self.score_controls = 8 if score_controls is True else int(score_controls)
+        self.copy_plan = bool(copy_plan)
         self._generator = torch.Generator().manual_seed(seed)
         self._vocab = _vocab(self.tokenizer)
         self._eos = self.tokenizer.eos_token_id
@@ -511,6 +543,18 @@ class ActionDecoder:
                 self._force('"')
         self._force("}")
 
+    def _plan(self, previous: Sequence[str]) -> None:
+        """The plan list and the closing brace, after ``"plan": `` has been emitted (or is pending).
+
+        With a previous plan, one of its suffixes (all of it, ..., none of it) chosen as a whole;
+        without one, an empty list or free steps.
+        """
+        if previous:
+            options = [json.dumps(list(previous[k:]), ensure_ascii=False) + "}" for k in range(len(previous) + 1)]
+            self._force(options[self._choose(options)], heal=False)
+        elif self._select(["[]}", '["']) == 1:
+            self._plan_items()
+
     def _plan_items(self) -> None:
         """Plan steps after ``"plan": ["`` has been emitted (or is pending)."""
         for _ in range(self.max_plan_steps):
@@ -555,13 +599,17 @@ class ActionDecoder:
         self._stats.prompt_tokens = len(ids)
         self._prefill(ids)
 
+        previous = plan_from_messages(messages) if self.copy_plan else []
         # The opening is held back whole: the model's first token usually runs on into the thought.
         self._pending = '{"thought": "'
+        if previous:  # the thought opens with the plan step it works on, copied from the prompt
+            steps = [json.dumps(strip_step_marker(p), ensure_ascii=False)[1:-1] for p in previous]
+            self._force(steps[self._choose(steps)])
         self._string()
         self._force('", "control_label": "')
         # Candidates run on through the fixed text after each decision (and through every
         # enumerable decision after it), so a tokenizer that merges across them keeps its tokens.
-        tails = [f', "status": "{s}", "plan": {p}' for s in _STATUSES for p in ("[]}", '["')]
+        tails = [f', "status": "{s}", "plan": ' for s in _STATUSES]
         options = [c for c in controls if c.get("label")]
         label_texts = [
             json.dumps(str(c["label"]))[1:] + ', "control_name": '
@@ -602,15 +650,10 @@ class ActionDecoder:
                             owner.append((f, True))
             pick = self._select(texts)
             function, complete = owner[pick]
-            if complete:
-                chosen_text = texts[pick]
-            else:
+            if not complete:
                 self._free_args(function)
-                chosen_text = tails[self._select(tails)]
-        else:
-            chosen_text = (label_texts + empty)[chosen]
-        if chosen_text.endswith('["'):
-            self._plan_items()
+                self._select(tails)
+        self._plan(previous)
         text = "".join(self._out) + self._pending
         self._pending = ""
         if self.prefix_cache and self._cache is not None:
