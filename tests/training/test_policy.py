@@ -60,6 +60,17 @@ def test_decode_config_rejects_unknown_keys_naming_them():
     assert decode_config(None) == DecodeConfig() and DecodeConfig().constrained and not DecodeConfig().do_sample
 
 
+def test_evaluation_actors_and_the_registered_pyfunc_validate_their_decode_block():
+    from lam_kedro.datasets.mlflow_registry import MlflowRegisteredModelDataset
+
+    with pytest.raises(ValueError, match=r"actor lam2: decode\.max_tokens: unknown key"):
+        ActorSpec(kind="lam", name="lam2", load_bundle=tiny_bundle, decode={"max_tokens": 8})
+    with pytest.raises(ValueError, match=r"MlflowRegisteredModelDataset\(lam\)\.generate\.sample: unknown key"):
+        MlflowRegisteredModelDataset("lam", alias="lam1", generate={"sample": True})
+    with pytest.raises(ValueError, match=r"generate\.temprature"):
+        parse_params({"generate": {"temprature": 0.5}})
+
+
 def test_exploration_blocks_reject_unknown_keys_and_sample_by_default():
     with pytest.raises(ValueError, match=r"phase3\.exploration\.do_sample: unknown key: move it into the `decode`"):
         Phase3Exploration.parse({"do_sample": True}, "phase3.exploration")
