@@ -4,8 +4,8 @@ CI has no GPU, so this is run by hand where one is lent (writes benchmarks/resul
 
     PYTHONPATH=src:. python benchmarks/cuda_check.py
 
-It trains the same code the pipelines call (``train_sft``, ``make_generate`` + ``TextPolicy`` +
-``run_episode``, ``ppo_offline.train``) on scripted-expert data, once on CUDA in bf16 and once
+It trains the same code the pipelines call (``train_sft``, ``training.policy.lam_policy`` (here
+with plain decoding, ``constrained: false``) + ``run_episode``, ``ppo_offline.train``) on scripted-expert data, once on CUDA in bf16 and once
 on the CPU in fp32, and records devices, losses and throughput of both in one run.
 """
 
@@ -21,13 +21,12 @@ import torch
 from tests.training.phase12_data import base_params, expert_data, sft_params
 
 from lam_kedro.agent.episode import run_episode
-from lam_kedro.agent.policies import TextPolicy
 from lam_kedro.agent.prompt import step_examples
 from lam_kedro.env import WordEnv
 from lam_kedro.training import ppo_offline
 from lam_kedro.training.formatting import step_rows
-from lam_kedro.training.generation import make_generate
 from lam_kedro.training.models import build_base_model
+from lam_kedro.training.policy import lam_policy
 from lam_kedro.training.sft import train_sft
 
 CONFIG = {"hidden_size": 256, "intermediate_size": 688, "num_hidden_layers": 4, "num_attention_heads": 4,
@@ -47,9 +46,9 @@ def run(device: str, bf16: bool, steps: int) -> dict:
     model = trained.model.to(device)
     losses = [p["value"] for p in curves.get("loss", [])]
 
-    generate = make_generate(trained, max_new_tokens=64, do_sample=False, temperature=1.0, top_p=1.0, seed=0)
     task = trajs[0].task
-    policy = TextPolicy(generate, name="cuda_check", plan_for=lambda _t: task.plan)
+    policy = lam_policy(trained, {"constrained": False, "max_new_tokens": 64}, name="cuda_check",
+                        plan_for=lambda _t: task.plan)
     t0 = time.perf_counter()
     episode = run_episode(WordEnv(max_steps=5), policy, task, seed=0)
     episode_s = time.perf_counter() - t0

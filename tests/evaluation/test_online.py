@@ -56,7 +56,7 @@ def test_rollouts_are_the_same_for_any_number_of_workers(tasks: list[Instantiate
 
 def test_garbage_lam_is_scored_as_failed_steps_with_the_parse_error(tasks: list[InstantiatedTask], documents: dict):
     spec = ActorSpec(kind="lam", name="lam2", load_bundle=tiny_bundle,
-                     generate_kwargs={"constrained": False, "max_new_tokens": 12, "do_sample": False})
+                     decode={"constrained": False, "max_new_tokens": 12, "do_sample": False})
     trajs = rollout_actor(spec, tasks[:2], documents, max_steps=5, progress=False)
     assert len(trajs) == 2 and all(not t.outcome.success for t in trajs)
     first = trajs[0].steps[0]
@@ -69,7 +69,7 @@ def test_lam_rollouts_in_worker_processes_match_in_process(tasks: list[Instantia
                                                            tmp_path):
     HFModelDataset(path=str(tmp_path / "lam2")).save(tiny_bundle())
     loader = GenerationLoader("lam2", {"type": "lam_kedro.datasets.HFModelDataset", "path": str(tmp_path / "lam2")})
-    spec = ActorSpec(kind="lam", name="lam2", load_bundle=loader, generate_kwargs={"max_new_tokens": 6})
+    spec = ActorSpec(kind="lam", name="lam2", load_bundle=loader, decode={"max_new_tokens": 6})
     one = rollout_actor(spec, tasks[:2], documents, max_steps=3, workers=1, chunk_size=1, progress=False)
     two = rollout_actor(spec, tasks[:2], documents, max_steps=3, workers=2, chunk_size=1, progress=False)
     assert _stable(one) == _stable(two)

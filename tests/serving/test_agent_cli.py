@@ -236,5 +236,8 @@ def test_evaluation_settings_follow_the_project_conf(tmp_path: Path) -> None:
         "evaluation:\n  generate: {max_new_tokens: 64}\n  online: {max_steps: 7, use_task_plan: false}\n")
     s = evaluation_settings(tmp_path)
     assert s.max_steps == 7 and not s.use_task_plan
-    assert s.generate["max_new_tokens"] == 64 and s.generate["do_sample"] is False
+    assert s.decode.max_new_tokens == 64 and s.decode.do_sample is False and s.decode.constrained
     assert evaluation_settings(tmp_path / "elsewhere").max_steps == 30
+    (conf / "parameters_evaluation.yml").write_text("evaluation:\n  generate: {max_new_tokenz: 64}\n")
+    with pytest.raises(ValueError, match=r"evaluation\.generate\.max_new_tokenz: unknown key"):
+        evaluation_settings(tmp_path)

@@ -12,7 +12,7 @@ from lam_kedro.agent.policies import TextPolicy
 from lam_kedro.agent.prompt import ACTION_KEYS, parse_action_output, plan_messages, step_messages
 from lam_kedro.env import WordEnv
 from lam_kedro.env.actions import VALID_ON
-from lam_kedro.serving.models import make_lam_generate
+from lam_kedro.serving.models import lam_generate
 from lam_kedro.training.decoding import (
     ActionDecoder,
     _scan_string,
@@ -103,9 +103,9 @@ def test_a_plan_prompt_falls_back_to_plain_generation(bundle):
     assert controls_from_messages(plan_messages("Make the title bold")) is None
 
 
-def test_make_lam_generate_picks_the_decoder(bundle):
-    assert isinstance(make_lam_generate(bundle, constrained=True, max_new_tokens=8), ActionDecoder)
-    assert not isinstance(make_lam_generate(bundle, constrained=False, max_new_tokens=8), ActionDecoder)
+def test_lam_generate_picks_the_decoder(bundle):
+    assert isinstance(lam_generate(bundle, {"constrained": True, "max_new_tokens": 8}), ActionDecoder)
+    assert not isinstance(lam_generate(bundle, {"constrained": False, "max_new_tokens": 8}), ActionDecoder)
 
 
 def test_controls_are_read_back_from_the_step_prompt():

@@ -1,7 +1,7 @@
 """`lam serve`'s OpenAI-compatible server, driven over real sockets on 127.0.0.1.
 
 Clients are the ``openai`` package (as UFO and ``ChatClient`` use it) and raw ``http.client``.
-The model behind the server is either a real tiny transformer (``make_lam_generate``) or the
+The model behind the server is either a real tiny transformer (``lam_generate``) or the
 project's scripted expert turned into a text model (``ExpertModel``: it reads the prompt the
 server renders and answers the expert's next action for that request as action JSON), so a
 full UFO-style episode can succeed in the simulated Word: UFO prompt -> HTTP -> server reads
@@ -34,7 +34,7 @@ from lam_kedro.agent.prompt import render_action_target
 from lam_kedro.agent.ufo import from_ufo_app_agent_response
 from lam_kedro.env import Action, Control, Observation, Task, WordEnv, sample_task
 from lam_kedro.env.tasks import get_family
-from lam_kedro.serving.models import make_lam_generate
+from lam_kedro.serving.models import lam_generate
 from lam_kedro.serving.serve_cli import serve_command
 from lam_kedro.serving.server import ServerThread, bundle_token_counter, create_app
 from lam_kedro.serving.ufo_prompt import format_answer, parse_chat_prompt
@@ -388,7 +388,7 @@ def tiny_bundle():
 
 @pytest.mark.parametrize("constrained", [False, True])
 def test_a_real_tiny_model_answers_through_the_server_with_tokenizer_usage(tiny_bundle, expert, constrained):
-    generate = make_lam_generate(tiny_bundle, constrained=constrained, max_new_tokens=8)
+    generate = lam_generate(tiny_bundle, {"constrained": constrained, "max_new_tokens": 8})
     app = create_app(generate, api_key=KEY, token_counter=bundle_token_counter(tiny_bundle))
     messages = first_prompt(task_of(expert, "bold_text"))
     with ServerThread(app) as srv:

@@ -85,7 +85,7 @@ def test_select_tasks_is_a_fixed_subset(tasks):
 
 
 def test_a_model_policy_explores_reproducibly(tasks, documents):
-    """A LAM (a tiny random LM here) through ``make_generate``: same seeds, same attempts, same outputs."""
+    """A LAM (a tiny random LM here) through ``lam_policy``, sampled: same seeds, same attempts, same outputs."""
     from lam_kedro.agent.prompt import step_examples
     from lam_kedro.training.bundle import ModelBundle
     from lam_kedro.training.exploration import model_policy_factory

@@ -19,6 +19,7 @@ from typing import Any
 from kedro.io import AbstractDataset, DatasetError
 
 from lam_kedro.training.bundle import ModelBundle
+from lam_kedro.training.policy import decode_config
 
 __all__ = ["MlflowRegisteredModelDataset", "default_pip_requirements"]
 
@@ -43,8 +44,10 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
     """One alias of a registered model (``lam@lam1``; the reward model is ``lam-reward@...``).
 
     ``task`` (``causal_lm`` | ``seq_cls``) is used on load; left out, it comes from the bundle's
-    ``lam_info.json`` or its architecture. ``generate`` is ``make_generate``'s kwargs the served
-    pyfunc uses (its ``model_config``). ``tags`` are added to every version.
+    ``lam_info.json`` or its architecture. ``generate`` is the ``training.policy.DecodeConfig`` the
+    served pyfunc decodes with (its ``model_config``: the keys given, validated here so that a bad
+    key fails at once; none given: ``DecodeConfig()``, ``evaluation.generate``'s default). ``tags``
+    are added to every version.
     """
 
     def __init__(
@@ -62,7 +65,8 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
         self._alias = alias
         self._task = task
         self._artifact_path = artifact_path
-        self._generate = dict(generate or {"max_new_tokens": 256})
+        where = f"MlflowRegisteredModelDataset({registered_model_name}).generate"
+        self._generate = decode_config(generate, where).model_dump(mode="json", exclude_unset=True)
         self._pip = pip_requirements
         self._tags = dict(tags or {})
         self.metadata = metadata

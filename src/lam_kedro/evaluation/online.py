@@ -23,6 +23,7 @@ from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
+from lam_kedro.training.policy import DecodeConfig, decode_config, lam_policy
 
 __all__ = ["ONLINE_METRICS", "ActorSpec", "build_policy", "online_family_table", "online_metrics", "rollout_actor"]
 
@@ -43,13 +44,13 @@ ACTOR_KINDS = ("lam", "expert", "random", "llm")
 
 @dataclass(frozen=True)
 class ActorSpec:
-    """Who acts, as plain data: ``kind`` is ``lam`` (``load_bundle`` + generation kwargs),
-    ``expert`` (the plan-following expert), ``random`` (``seed``) or ``llm`` (``llm`` endpoint config)."""
+    """Who acts, as plain data: ``kind`` is ``lam`` (``load_bundle`` + ``decode``, a ``DecodeConfig`` or
+    its mapping), ``expert`` (the plan-following expert), ``random`` (``seed``) or ``llm`` (``llm`` endpoint config)."""
 
     kind: str
     name: str
     load_bundle: Callable[[], Any] | None = None
-    generate_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    decode: DecodeConfig = field(default_factory=DecodeConfig)
     seed: int = 0
     llm: Mapping[str, Any] = field(default_factory=dict)
     use_task_plan: bool = True
@@ -59,11 +60,13 @@ class ActorSpec:
             raise ValueError(f"actor {self.name!r}: kind must be one of {ACTOR_KINDS}, not {self.kind!r}")
         if self.kind == "lam" and self.load_bundle is None:
             raise ValueError(f"actor {self.name!r}: kind 'lam' needs load_bundle")
+        object.__setattr__(self, "decode", decode_config(self.decode, f"actor {self.name}: decode"))
 
 
 def build_policy(spec: ActorSpec, plans: Mapping[str, Sequence[str]]) -> Any:
     """The policy ``spec`` describes; ``plans`` maps task_id to the task's plan (the first
-    ``<Previous Plans:>``, as in training, when ``use_task_plan``)."""
+    ``<Previous Plans:>``, as in training, when ``use_task_plan``). A LAM is
+    ``training.policy.lam_policy``, the policy Phase 3 explores with and serving answers with."""
     from lam_kedro.agent.policies import RandomPolicy, TextPolicy
 
     def plan_for(task: Any) -> Sequence[str]:
@@ -81,10 +84,8 @@ def build_policy(spec: ActorSpec, plans: Mapping[str, Sequence[str]]) -> Any:
         cfg = {k: v for k, v in spec.llm.items() if v is not None and k != "name"}
         client = ChatClient(LLMConfig(**{**cfg, "enabled": True}))
         return TextPolicy(client.complete, name=spec.name, plan_for=plan_for)
-    from lam_kedro.training.decoding import make_lam_generate
-
     bundle = spec.load_bundle()  # type: ignore[misc]
-    return TextPolicy(make_lam_generate(bundle, **dict(spec.generate_kwargs)), name=spec.name, plan_for=plan_for)
+    return lam_policy(bundle, spec.decode, name=spec.name, plan_for=plan_for)
 
 
 # Per-process state: the actor is built once per worker (a model loads once, not once per chunk).

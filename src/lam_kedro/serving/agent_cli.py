@@ -1,8 +1,10 @@
 """``lam agent``: run a LAM on one task in the simulated Word, step by step, behind the safety layer.
 
-The model is run exactly as the online evaluation runs it (``evaluation.online.build_policy``):
-a ``TextPolicy`` over the same generation settings (``evaluation.generate`` of the project's
-``conf/base/parameters_evaluation.yml``), the task's plan as the first ``<Previous Plans:>``
+The model is run exactly as the online evaluation runs it: ``training.policy.lam_policy`` (the
+function ``evaluation.online.build_policy``, Phase 3's exploration and ``lam serve`` build the LAM
+with) from the same decode config (``evaluation.generate`` of the project's
+``conf/base/parameters_evaluation.yml``; ``--constrained``, ``--max-new-tokens`` and ``--allow``
+override single keys), the task's plan as the first ``<Previous Plans:>``
 (``evaluation.online.use_task_plan``) and the same step limit (``evaluation.online.max_steps``),
 in the same ``run_episode`` loop, so a model that solved a task in evaluation solves it here.
 ``SafePolicy`` (``serving.safety``) sits between the policy and the environment.
@@ -43,6 +45,7 @@ from lam_kedro.env.document import Document
 from lam_kedro.env.types import FUNCTIONS, Action, Observation, Task
 from lam_kedro.serving.cli import print_step
 from lam_kedro.serving.safety import ConfirmationRequest, SafePolicy, SafetyConfig
+from lam_kedro.training.policy import DecodeConfig, decode_config
 
 __all__ = [
     "DEFAULT_TASK_FILE",
@@ -75,15 +78,15 @@ NO_CHECKER = "no checker for this task: judge the saved document yourself"
 class EvaluationSettings:
     """How the online evaluation runs a LAM; defaults are ``pipelines.evaluation.params``'."""
 
-    generate: dict[str, Any] = field(default_factory=lambda: {
-        "max_new_tokens": 256, "do_sample": False, "temperature": 1.0, "top_p": 1.0, "seed": 0})
+    decode: DecodeConfig = field(default_factory=DecodeConfig)
     max_steps: int = 30
     use_task_plan: bool = True
 
 
 def evaluation_settings(project: Path | None = None) -> EvaluationSettings:
-    """The evaluation's generation kwargs, step limit and plan use from ``conf/base`` of ``project``
-    (default: the current directory); the defaults when the file is absent or unreadable."""
+    """The evaluation's decode config, step limit and plan use from ``conf/base`` of ``project``
+    (default: the current directory); the defaults when the file is absent or unreadable. A decode
+    block with an unknown key raises ``ValueError`` naming it, as the evaluation pipeline would."""
     base = EvaluationSettings()
     conf = (project or Path.cwd()) / "conf" / "base" / "parameters_evaluation.yml"
     if not conf.is_file():
@@ -96,7 +99,7 @@ def evaluation_settings(project: Path | None = None) -> EvaluationSettings:
         return base
     online = data.get("online") or {}
     return EvaluationSettings(
-        generate={**base.generate, **(data.get("generate") or {})},
+        decode=decode_config(data.get("generate"), "conf/base/parameters_evaluation.yml: evaluation.generate"),
         max_steps=int(online.get("max_steps", base.max_steps)),
         use_task_plan=bool(online.get("use_task_plan", base.use_task_plan)),
     )
@@ -452,8 +455,9 @@ def _write_outputs(out_dir: Path, env: Any, traj: Trajectory, checked: bool) -> 
               help="auto: the task's plan as in evaluation, else the model's own plan (Phase 1)")
 @click.option("--policy", type=click.Choice(["lam", "scripted"]), default="lam", show_default=True,
               help="scripted: the task family's expert instead of a model (for checking a task or a setup)")
-@click.option("--constrained/--no-constrained", default=True, show_default=True,
-              help="constrained action decoding (training.decoding) or plain generate")
+@click.option("--constrained/--no-constrained", default=None,
+              help="constrained action decoding (training.decoding) or plain generate "
+                   "[default: evaluation.generate.constrained, true]")
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=None,
               help="generation budget per answer [default: evaluation.generate.max_new_tokens, 256]")
 @click.option("--tracking-uri", default=None, help="MLflow tracking URI [default: $MLFLOW_TRACKING_URI or conf/base]")
@@ -473,7 +477,7 @@ def _write_outputs(out_dir: Path, env: Any, traj: Trajectory, checked: bool) -> 
 def agent_command(
     model: str, task_text: str | None, task_id: str | None, task_file: Path | None, templates_dir: Path,
     family: str | None, params_json: str | None, doc: str | None, plans: tuple[str, ...], plan_from: str,
-    policy: str, constrained: bool, max_new_tokens: int | None, tracking_uri: str | None, max_steps: int | None,
+    policy: str, constrained: bool | None, max_new_tokens: int | None, tracking_uri: str | None, max_steps: int | None,
     step_timeout: float | None, unattended: bool, allow: tuple[str, ...], safety_config: Path | None, out_dir: Path | None, seed: int,
     verbose: bool,
 ) -> None:
@@ -485,7 +489,10 @@ def agent_command(
       lam agent --family bold_text --doc report.docx          # a family's task on your document
       lam agent --task "Make the title bold" --doc report.docx  # free text: no checker
     """
-    settings = evaluation_settings()
+    try:
+        settings = evaluation_settings()
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
     try:
         config = SafetyConfig.from_file(safety_config) if safety_config else SafetyConfig(max_steps=settings.max_steps)
     except ValueError as err:
@@ -504,30 +511,30 @@ def agent_command(
         raise click.UsageError("--policy scripted plays a task family's solution: give --family or --task-id")
 
     generate = None
-    name = "expert"
     if policy == "scripted":
         from lam_kedro.agent.policies import ScriptedPolicy
 
-        inner: Any = ScriptedPolicy(name=name)
+        inner: Any = ScriptedPolicy(name="expert")
         click.echo("policy: the scripted expert")
     else:
-        from lam_kedro.serving.models import make_lam_generate
+        from lam_kedro.training.policy import lam_policy
 
+        updates = {"functions": tuple(config.allowed_functions)}
+        if constrained is not None:
+            updates["constrained"] = constrained
+        if max_new_tokens:
+            updates["max_new_tokens"] = max_new_tokens
+        decode = decode_config({**settings.decode.model_dump(), **updates}, "lam agent")
         click.echo(f"loading {model} ...")
         bundle = _load_model(model, tracking_uri)
-        kwargs = {**settings.generate, **({"max_new_tokens": max_new_tokens} if max_new_tokens else {})}
-        kwargs.pop("constrained", None)  # the command's flag decides
-        generate = make_lam_generate(bundle, constrained=constrained, functions=tuple(config.allowed_functions),
-                                     **kwargs)
-        name = str(bundle.info.get("generation") or "lam")
-        click.echo(f"policy: {name} ({'constrained' if constrained else 'plain'} decoding)")
+        inner = lam_policy(bundle, decode, name=str(bundle.info.get("generation") or "lam"))
+        generate = inner.generate
+        click.echo(f"policy: {inner.name} ({'constrained' if decode.constrained else 'plain'} decoding)")
 
     plan, plan_source = _choose_plan(resolved, plans, plan_from, settings, generate)
     task = resolved.task.model_copy(update={"plan": plan})
     if policy != "scripted":
-        from lam_kedro.agent.policies import TextPolicy
-
-        inner = TextPolicy(generate, name=name, plan_for=lambda _task: plan)  # type: ignore[arg-type]
+        inner.plan_for = lambda _task: plan
 
     click.secho(f"task {task.task_id}: {task.task}", bold=True)
     split = f"   split: {resolved.split}" if resolved.split else ""

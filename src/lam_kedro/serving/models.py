@@ -2,8 +2,9 @@
 
 ``lam agent``, ``lam serve`` and the benchmarks all call ``load_lam``; the tracking store is the
 project's own (``conf/base/mlflow.yml``, default ``sqlite:///mlflow.db``) unless
-``MLFLOW_TRACKING_URI`` or ``--tracking-uri`` says otherwise. ``make_lam_generate`` picks the
-decoder: constrained action decoding (default, ``training.decoding``) or plain ``generate``.
+``MLFLOW_TRACKING_URI`` or ``--tracking-uri`` says otherwise. The decoder is
+``training.policy.lam_generate`` from a ``DecodeConfig`` (the one way every LAM acts, re-exported
+here): constrained action decoding by default, or plain ``generate``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import os
 from pathlib import Path
 
 from lam_kedro.training.bundle import ModelBundle
-from lam_kedro.training.decoding import make_lam_generate
+from lam_kedro.training.policy import DecodeConfig, decode_config, lam_generate
 
-__all__ = ["DEFAULT_MODEL_URI", "ModelNotFoundError", "resolve_tracking_uri", "load_lam", "make_lam_generate"]
+__all__ = ["DEFAULT_MODEL_URI", "DecodeConfig", "ModelNotFoundError", "decode_config", "lam_generate", "load_lam",
+           "resolve_tracking_uri"]
 
 #: What ``lam agent`` and ``lam serve`` load when no ``--model`` is given.
 DEFAULT_MODEL_URI = "models:/lam@champion"

@@ -1,8 +1,9 @@
 """The LAM as an MLflow pyfunc model: records in, action JSON out, through the agent's own prompt code.
 
 What the registry serves is what evaluation measured: prompts come from ``agent.prompt``
-(``step_messages``, the same slots as training), text from ``training.generation.make_generate``
-and the output is checked by ``parse_action_output``. A model's mistake is a value (a JSON object
+(``step_messages``, the same slots as training), text from ``training.policy.lam_generate`` (the
+decoder every LAM policy is built on: exploration, evaluation, ``lam agent``, ``lam serve``) and
+the output is checked by ``parse_action_output``. A model's mistake is a value (a JSON object
 with ``error`` and the raw text), never an exception.
 
 Input records (a DataFrame or a list of dicts): ``request``, ``controls`` (list of
@@ -12,8 +13,9 @@ asks for a plan (Phase 1's skill) -> ``{"plan": [...]}``. For a reward model (``
 a record also carries ``action`` (the action JSON) -> ``{"reward": float}``. ``signature_for``
 is the MLflow signature of these records, so ``mlflow models serve`` checks requests against it.
 
-Decoding is constrained to the action grammar (``training.decoding``) unless the model config says
-``constrained: false``; the config's other keys go to the decoder (``max_new_tokens`` ...).
+The model config is a ``training.policy.DecodeConfig`` (unknown keys fail at load, naming the key):
+decoding is constrained to the action grammar (``training.decoding``) unless it says
+``constrained: false``.
 """
 
 from __future__ import annotations
@@ -64,18 +66,16 @@ def _as_list(value: Any) -> list[Any]:
 
 
 class LAMPyfuncModel(mlflow.pyfunc.PythonModel):
-    """Loads the HF folder logged as artifact ``hf_model``; ``model_config`` holds ``make_generate``'s kwargs."""
+    """Loads the HF folder logged as artifact ``hf_model``; ``model_config`` is a ``DecodeConfig``'s keys."""
 
     def load_context(self, context: Any) -> None:
-        from lam_kedro.serving.models import make_lam_generate
         from lam_kedro.training.models import load_bundle
+        from lam_kedro.training.policy import decode_config, lam_generate
 
+        decode = decode_config(getattr(context, "model_config", None), "model_config")
         self.bundle = load_bundle(context.artifacts["hf_model"])
-        config = dict(getattr(context, "model_config", None) or {})
-        constrained = bool(config.pop("constrained", True))
         self.task = self.bundle.info.get("task", "causal_lm")
-        self.generate = (make_lam_generate(self.bundle, constrained=constrained, **config)
-                         if self.task == "causal_lm" else None)
+        self.generate = lam_generate(self.bundle, decode) if self.task == "causal_lm" else None
 
     def _act(self, record: Mapping[str, Any]) -> str:
         from lam_kedro.agent.prompt import (

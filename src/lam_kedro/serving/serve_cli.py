@@ -1,4 +1,9 @@
-"""`lam serve`: the LAM behind an OpenAI-compatible endpoint that UFO (or any OpenAI client) can call."""
+"""`lam serve`: the LAM behind an OpenAI-compatible endpoint that UFO (or any OpenAI client) can call.
+
+The model decodes with ``training.policy.lam_generate`` from the decode config the evaluation
+measured (``evaluation.generate`` of the project's ``conf/base/parameters_evaluation.yml``, else
+the defaults); ``--constrained`` and ``--max-new-tokens`` override single keys.
+"""
 
 from __future__ import annotations
 
@@ -37,20 +42,21 @@ def ufo_config_lines(base_url: str, model_name: str, auth: bool) -> list[str]:
               help="the key clients must send as 'Authorization: Bearer <key>' [env: LAM_API_KEY]")
 @click.option("--no-auth", is_flag=True, default=False,
               help="serve without an API key (only on a trusted host: anyone who reaches the port can use it)")
-@click.option("--constrained/--no-constrained", default=True, show_default=True,
-              help="decode actions under the action grammar (training.decoding) or plainly")
+@click.option("--constrained/--no-constrained", default=None,
+              help="decode actions under the action grammar (training.decoding) or plainly "
+                   "[default: evaluation.generate.constrained, true]")
 @click.option("--max-body-bytes", default=DEFAULT_MAX_BODY_BYTES, show_default=True, type=click.IntRange(min=1),
               help="larger request bodies are refused with 413")
-@click.option("--max-new-tokens", default=256, show_default=True, type=click.IntRange(min=1),
-              help="tokens the model may generate per answer")
+@click.option("--max-new-tokens", default=None, type=click.IntRange(min=1),
+              help="tokens the model may generate per answer [default: evaluation.generate.max_new_tokens, 256]")
 @click.option("--tracking-uri", default=None,
               help="MLflow tracking URI for models:/ URIs (default: $MLFLOW_TRACKING_URI, else conf/base/mlflow.yml)")
 @click.option("--model-name", default="lam", show_default=True,
               help="the name clients put in 'model' (UFO's API_MODEL)")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
-def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_auth: bool, constrained: bool,
-                  max_body_bytes: int, max_new_tokens: int, tracking_uri: str | None, model_name: str,
+def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_auth: bool,
+                  constrained: bool | None, max_body_bytes: int, max_new_tokens: int | None, tracking_uri: str | None, model_name: str,
                   log_level: str) -> None:
     """Serve a LAM as an OpenAI-compatible chat-completions endpoint (UFO's AppAgent model).
 
@@ -68,9 +74,19 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
         click.secho(f"warning: serving without authentication on {host}: anyone who can reach it can use it",
                     fg="yellow", err=True)
 
+    from lam_kedro.serving.agent_cli import evaluation_settings
+    from lam_kedro.training.policy import decode_config
+
+    updates = {k: v for k, v in {"constrained": constrained, "max_new_tokens": max_new_tokens}.items()
+               if v is not None}
+    try:
+        decode = decode_config({**evaluation_settings().decode.model_dump(), **updates}, "lam serve")
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+
     import uvicorn
 
-    from lam_kedro.serving.models import ModelNotFoundError, load_lam, make_lam_generate
+    from lam_kedro.serving.models import ModelNotFoundError, lam_generate, load_lam
     from lam_kedro.serving.server import bundle_token_counter, create_app
 
     click.echo(f"loading {model_uri} ...", err=True)
@@ -79,7 +95,7 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
     except ModelNotFoundError as err:
         raise click.ClickException(str(err)) from err
     try:
-        generate = make_lam_generate(bundle, constrained=constrained, max_new_tokens=max_new_tokens)
+        generate = lam_generate(bundle, decode)
     except ImportError as err:
         raise click.ClickException(
             f"constrained decoding is not available ({err}); start with --no-constrained"

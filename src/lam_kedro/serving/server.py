@@ -1,7 +1,7 @@
 """An OpenAI-compatible chat-completions server for the LAM, the model UFO's AppAgent can call.
 
 ``create_app(generate, api_key=...)`` wraps any ``generate(messages) -> text`` (the LAM from
-``serving.models.make_lam_generate``, or anything else with that shape) in a FastAPI app:
+``serving.models.lam_generate``, or anything else with that shape) in a FastAPI app:
 
 ``POST /v1/chat/completions``
     Non-streaming chat completions. The last user message is read as a UFO AppAgent prompt or

@@ -42,8 +42,7 @@ from lam_kedro.env.types import FUNCTIONS
 from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.generation import encode_prompt, make_generate
 
-__all__ = ["ActionDecoder", "DecodeStats", "controls_from_messages", "make_action_generate", "make_lam_generate",
-           "plan_from_messages"]
+__all__ = ["ActionDecoder", "DecodeStats", "controls_from_messages", "make_action_generate", "plan_from_messages"]
 
 _CONTROLS_SLOT = "<Available Control Item:>"
 #: Arguments whose values are an enumeration rather than free text.
@@ -678,21 +677,8 @@ def make_action_generate(bundle: ModelBundle, **kwargs: Any) -> ActionDecoder:
     """An ``ActionDecoder`` over ``bundle``: a drop-in for ``make_generate`` (kwargs: see the class).
 
     ``make_generate``'s ``top_p`` is accepted and ignored (the grammar already narrows the choice).
+    Policies are built with ``training.policy.lam_generate`` / ``lam_policy`` from a ``DecodeConfig``.
     """
     kwargs.pop("top_p", None)
     return ActionDecoder(bundle, **kwargs)
 
-
-def make_lam_generate(
-    bundle: ModelBundle, constrained: bool = True, **kwargs: Any
-) -> Callable[[list[dict[str, str]]], str]:
-    """``generate(messages) -> text`` for every LAM policy: evaluation, ``lam agent``, the server.
-
-    ``constrained`` (default) decodes a step prompt's action under the grammar above and anything
-    else (a plan prompt) plainly; ``kwargs`` go to the decoder (``max_new_tokens``, ``functions``
-    ...). ``constrained=False`` is ``make_generate`` (its kwargs only).
-    """
-    if constrained:
-        return make_action_generate(bundle, **kwargs)
-    allowed = {"max_new_tokens", "do_sample", "temperature", "top_p", "seed"}
-    return make_generate(bundle, **{k: v for k, v in kwargs.items() if k in allowed})

@@ -6,6 +6,11 @@ trajectory. The reward-model pipeline collects LAM3's rollouts with the same fun
 attempt gets its own seed derived from ``(seed, task_id, attempt)``, and the policy is built
 fresh from that seed, so an attempt's result does not depend on which tasks ran before it or
 how the task list is ordered.
+
+The model's policy is ``training.policy.lam_policy``, the one evaluation and serving build, from
+the ``decode`` block of ``ExplorationParams``: by default it samples (``do_sample: true``) within
+the action grammar, so every attempt is a valid action sequence and differs from the greedy
+policy that evaluation measures only by the sampling.
 """
 
 from __future__ import annotations
@@ -15,15 +20,18 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from tqdm.auto import tqdm
 
 from lam_kedro.agent.episode import run_episode
-from lam_kedro.agent.policies import Policy, TextPolicy
+from lam_kedro.agent.policies import Policy
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
+from lam_kedro.training.policy import DecodeConfig, config_errors, decode_config, lam_policy
 
 __all__ = [
+    "ExplorationParams",
     "PolicyFactory",
     "attempt_seed",
     "explore",
@@ -63,23 +71,58 @@ def select_tasks(tasks: Sequence[InstantiatedTask], max_tasks: int | None, seed:
     return [t for i, t in enumerate(runnable) if i in chosen]
 
 
-def model_policy_factory(bundle: Any, tasks: Sequence[InstantiatedTask], sampling: Mapping[str, Any],
-                         name: str | None = None) -> PolicyFactory:
-    """``seed -> TextPolicy`` over ``make_generate(bundle, ...)``: the LAM acting as it is served.
+class ExplorationParams(BaseModel):
+    """An exploration's config block (``phase3.exploration``, ``reward_model.rollouts``); unknown keys fail.
 
-    ``sampling`` holds ``make_generate``'s keys (``max_new_tokens``, ``do_sample``, ``temperature``,
-    ``top_p``); each attempt's generator is seeded with the attempt's seed. The policy starts from
-    the task's plan (the ``<Previous Plans:>`` slot), as Phase 2 examples did.
+    ``decode`` is a ``training.policy.DecodeConfig``; when it leaves ``do_sample`` out, exploration
+    samples (``do_sample: true``), within the action grammar unless ``constrained: false``.
     """
-    from lam_kedro.training.generation import make_generate
 
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = Field(0, description="task choice and the attempts' seeds")
+    attempts: int = Field(3, ge=1, description="attempts per task")
+    stop_on_success: bool = Field(True, description="a task stops at its first success")
+    max_steps: int = Field(30, ge=1, description="episode step limit")
+    decode: DecodeConfig = Field(default_factory=lambda: DecodeConfig(do_sample=True))
+
+    @field_validator("decode", mode="before")
+    @classmethod
+    def _sampled_by_default(cls, v: Any) -> Any:
+        return {"do_sample": True, **v} if isinstance(v, Mapping) else v
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any] | None, where: str) -> ExplorationParams:
+        """``raw`` validated; the error names ``where`` and each bad key (sampling keys belong in ``decode``)."""
+        if isinstance(raw, cls):
+            return raw
+        raw = dict(raw or {})
+        if isinstance(raw.get("decode"), Mapping):
+            raw["decode"] = decode_config({"do_sample": True, **raw["decode"]}, f"{where}.decode")
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as err:
+            def unknown(key: str) -> str:
+                return "unknown key: move it into the `decode` block" if key in DecodeConfig.model_fields else \
+                    "unknown key"
+
+            raise ValueError(f"invalid exploration config: {config_errors(err, where, unknown)}") from err
+
+
+def model_policy_factory(bundle: Any, tasks: Sequence[InstantiatedTask],
+                         decode: DecodeConfig | Mapping[str, Any] | None = None,
+                         name: str | None = None) -> PolicyFactory:
+    """``seed -> lam_policy(bundle, decode, name, plan_for, seed)``: the LAM as evaluation and serving build it.
+
+    Each attempt's decoder is seeded with the attempt's seed (replacing ``decode.seed``). The policy
+    starts from the task's plan (the ``<Previous Plans:>`` slot), as Phase 2 examples and the
+    online evaluation do.
+    """
     plans = {t.task_id: list(t.plan) for t in tasks}
-    kwargs = {k: sampling[k] for k in ("max_new_tokens", "do_sample", "temperature", "top_p") if k in sampling}
-    actor = name or str(getattr(bundle, "generation", "lam"))
+    cfg = decode_config(decode)
 
     def make(seed: int) -> Policy:
-        return TextPolicy(make_generate(bundle, seed=seed, **kwargs), name=actor,
-                          plan_for=lambda task: plans.get(task.task_id, []))
+        return lam_policy(bundle, cfg, name=name, plan_for=lambda task: plans.get(task.task_id, []), seed=seed)
 
     return make
 

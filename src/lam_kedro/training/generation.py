@@ -1,8 +1,9 @@
 """Text generation from a ``ModelBundle``: the ``generate(messages) -> text`` every LAM policy calls.
 
 The chat template is applied exactly as TRL applied it in training (``to_model_messages``, then
-``add_generation_prompt=True``) and only the new tokens are decoded, so a ``TextPolicy`` over
-``make_generate(bundle)`` in Phase 3, evaluation and serving sees what SFT taught.
+``add_generation_prompt=True``) and only the new tokens are decoded, so both decoders built on it,
+plain ``make_generate`` and the constrained ``training.decoding.ActionDecoder`` (between which
+``training.policy.lam_generate`` chooses for every LAM policy), see what SFT taught.
 """
 
 from __future__ import annotations

@@ -43,9 +43,10 @@ def _loader(models: Mapping[str, Loader | None], generation: str) -> tuple[Loade
 
 
 def _generate_for(loader: Loader, p: EvaluationParams) -> Callable[[list[dict[str, str]]], str]:
-    from lam_kedro.training.decoding import make_lam_generate
+    """The generation's decoder from ``evaluation.generate``, as ``lam_policy`` builds it online."""
+    from lam_kedro.training.policy import lam_generate
 
-    return make_lam_generate(loader(), **p.generate.model_dump())
+    return lam_generate(loader(), p.generate)
 
 
 def evaluate_offline(models: Mapping[str, Loader | None], test_trajectories: list[Trajectory],
@@ -116,7 +117,7 @@ def _actor_specs(models: Mapping[str, Loader | None], p: EvaluationParams
         if loader is None:
             skipped[g] = _skip(why)
             continue
-        specs.append(online.ActorSpec(kind="lam", name=g, load_bundle=loader, generate_kwargs=p.generate.model_dump(),
+        specs.append(online.ActorSpec(kind="lam", name=g, load_bundle=loader, decode=p.generate,
                                       seed=p.seed, use_task_plan=o.use_task_plan))
     for b in o.baselines:
         if b not in ("expert", "random"):

@@ -6,22 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lam_kedro.training.policy import DecodeConfig
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class GenerateParams(_Strict):
-    """``make_lam_generate`` kwargs; greedy by default, as teacher-forced scoring needs."""
-
-    constrained: bool = Field(True, description="decode actions under the action grammar, as `lam agent` and "
-                                                "`lam serve` do (false: plain generate)")
-
-    max_new_tokens: int = Field(256, ge=1)
-    do_sample: bool = False
-    temperature: float = Field(1.0, gt=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    seed: int = 0
 
 
 class OfflineParams(_Strict):
@@ -65,7 +54,8 @@ class OnlineParams(_Strict):
 class EvaluationParams(_Strict):
     generations: list[str] = Field(default_factory=lambda: ["lam1", "lam2", "lam3", "lam4"])
     seed: int = 0
-    generate: GenerateParams = Field(default_factory=GenerateParams)
+    generate: DecodeConfig = Field(default_factory=DecodeConfig, description="greedy by default: the "
+                                   "decode block of every LAM actor (offline, planning, online)")
     offline: OfflineParams = Field(default_factory=OfflineParams)
     planning: PlanningParams = Field(default_factory=PlanningParams)
     online: OnlineParams = Field(default_factory=OnlineParams)

@@ -13,11 +13,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import Field
+
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env.document import Document
 from lam_kedro.pipelines.trajectories.rollout import load_documents
 from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.exploration import (
+    ExplorationParams,
     explore,
     first_successes,
     model_policy_factory,
@@ -28,6 +31,12 @@ from lam_kedro.training.exploration import (
 logger = logging.getLogger(__name__)
 
 
+class Phase3Exploration(ExplorationParams):
+    """``phase3.exploration``: ``ExplorationParams`` plus how many expert-failed tasks are explored."""
+
+    max_tasks: int | None = Field(None, ge=0, description="expert-failed tasks explored (null: all)")
+
+
 def explore_failed_tasks(
     lam2: ModelBundle,
     exploration_tasks: list[InstantiatedTask],
@@ -36,15 +45,16 @@ def explore_failed_tasks(
 ) -> tuple[list[Trajectory], dict[str, Any]]:
     """Every LAM2 attempt at the expert-failed tasks, and the headline numbers of the exploration.
 
-    ``params`` (``phase3.exploration``): ``attempts``, ``max_tasks`` (null: all), ``max_steps``,
-    ``seed``, ``stop_on_success`` and the sampling keys of ``make_generate``.
+    ``params`` (``phase3.exploration``, ``Phase3Exploration``): ``attempts``, ``max_tasks`` (null:
+    all), ``max_steps``, ``seed``, ``stop_on_success`` and ``decode``, the ``DecodeConfig`` of
+    ``training.policy.lam_policy`` (sampled within the action grammar by default).
     """
-    seed = int(params.get("seed", 0))
-    tasks = select_tasks(exploration_tasks, params.get("max_tasks"), seed)
-    make_policy = model_policy_factory(lam2, tasks, {"do_sample": True, **params}, name="lam2")
-    trajectories = explore(tasks, load_documents(templates), make_policy, attempts=int(params.get("attempts", 3)),
-                           max_steps=int(params.get("max_steps", 30)), seed=seed,
-                           stop_on_success=bool(params.get("stop_on_success", True)), desc="phase3 exploration")
+    p = Phase3Exploration.parse(params, "phase3.exploration")
+    tasks = select_tasks(exploration_tasks, p.max_tasks, p.seed)
+    make_policy = model_policy_factory(lam2, tasks, p.decode, name="lam2")
+    trajectories = explore(tasks, load_documents(templates), make_policy, attempts=p.attempts,
+                           max_steps=p.max_steps, seed=p.seed, stop_on_success=p.stop_on_success,
+                           desc="phase3 exploration")
     summary = {**summarize_exploration(tasks, trajectories), "available_tasks": len(exploration_tasks)}
     logger.info("phase3: LAM2 solved %d of %d expert-failed tasks", summary["exploration_solved"],
                 summary["exploration_tasks"])

@@ -15,12 +15,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+from pydantic import Field
 
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env.document import Document
 from lam_kedro.pipelines.trajectories.rollout import load_documents
 from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.exploration import (
+    ExplorationParams,
     _unit,
     explore,
     model_policy_factory,
@@ -32,13 +34,23 @@ from lam_kedro.training.reward import reward_rows, train_reward_model
 logger = logging.getLogger(__name__)
 
 
+class RolloutParams(ExplorationParams):
+    """``reward_model.rollouts``: ``ExplorationParams`` (one attempt per task, all kept by default)
+    plus the task set: up to ``exploration_tasks`` expert-failed tasks and ``train_tasks`` solved ones."""
+
+    attempts: int = Field(1, ge=1)
+    stop_on_success: bool = False
+    exploration_tasks: int | None = Field(None, ge=0, description="expert-failed tasks (null: all)")
+    train_tasks: int | None = Field(0, ge=0, description="train tasks the expert solved, seed-chosen (null: all)")
+
+
 def rollout_task_set(exploration_tasks: list[InstantiatedTask], train_trajectories: list[Trajectory],
-                     params: dict[str, Any]) -> list[InstantiatedTask]:
+                     params: dict[str, Any] | RolloutParams) -> list[InstantiatedTask]:
     """The tasks LAM3 is run on: up to ``exploration_tasks`` expert-failed tasks plus up to
     ``train_tasks`` tasks the expert solved (seed-chosen), each task once."""
-    seed = int(params.get("seed", 0))
-    failed = select_tasks(exploration_tasks, params.get("exploration_tasks"), seed)
-    solved = select_tasks([t.task for t in train_trajectories], params.get("train_tasks", 0), seed)
+    p = RolloutParams.parse(params, "reward_model.rollouts")
+    failed = select_tasks(exploration_tasks, p.exploration_tasks, p.seed)
+    solved = select_tasks([t.task for t in train_trajectories], p.train_tasks, p.seed)
     seen: set[str] = set()
     out = []
     for task in [*failed, *solved]:
@@ -55,13 +67,14 @@ def collect_lam3_rollouts(
     templates: dict[str, Callable[[], Document]],
     params: dict[str, Any],
 ) -> tuple[list[Trajectory], dict[str, Any]]:
-    """LAM3's rollouts on the task set (``params``: ``reward_model.rollouts``) and their summary."""
-    tasks = rollout_task_set(exploration_tasks, train_trajectories, params)
-    seed = int(params.get("seed", 0))
-    make_policy = model_policy_factory(lam3, tasks, {"do_sample": True, **params}, name="lam3")
-    trajectories = explore(tasks, load_documents(templates), make_policy, attempts=int(params.get("attempts", 1)),
-                           max_steps=int(params.get("max_steps", 30)), seed=seed,
-                           stop_on_success=bool(params.get("stop_on_success", False)), desc="lam3 rollouts")
+    """LAM3's rollouts on the task set (``params``: ``reward_model.rollouts``, ``RolloutParams``) and
+    their summary; LAM3 acts through ``training.policy.lam_policy`` with the block's ``decode``."""
+    p = RolloutParams.parse(params, "reward_model.rollouts")
+    tasks = rollout_task_set(exploration_tasks, train_trajectories, p)
+    make_policy = model_policy_factory(lam3, tasks, p.decode, name="lam3")
+    trajectories = explore(tasks, load_documents(templates), make_policy, attempts=p.attempts,
+                           max_steps=p.max_steps, seed=p.seed, stop_on_success=p.stop_on_success,
+                           desc="lam3 rollouts")
     s = summarize_exploration(tasks, trajectories)
     summary = {"tasks": s["exploration_tasks"], "tasks_solved": s["exploration_solved"],
                "task_success_rate": s["exploration_success_rate"], "trajectories": s["attempts"],

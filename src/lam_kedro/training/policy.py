@@ -1,0 +1,136 @@
+"""One way to act: every LAM policy is built here, from one ``DecodeConfig``.
+
+Phase 3's exploration, the reward model's rollouts, evaluation (online, offline, planning),
+``lam agent``, ``lam serve`` and the registered pyfunc all turn a ``ModelBundle`` into a decoder
+with ``lam_generate(bundle, decode)``; whatever plays episodes wraps it in a ``TextPolicy`` with
+``lam_policy(bundle, decode, name, plan_for, seed)``. What is explored and evaluated is therefore
+what is served: the same prompt code, the same constrained decoder (``training.decoding.
+ActionDecoder``), differing only in the decode block each caller's config holds:
+
+- ``phase3.exploration.decode`` and ``reward_model.rollouts.decode``: ``do_sample: true``, sampled
+  *within* the action grammar (Gumbel top-k over the tokens the grammar allows), each attempt
+  seeded with its own seed;
+- ``evaluation.generate``: greedy (``do_sample: false``), which ``lam agent`` and ``lam serve``
+  read too (their flags override single keys);
+- the pyfunc's ``model_config`` (``MlflowRegisteredModelDataset(generate=...)``).
+
+``DecodeConfig`` rejects unknown keys and names them, so a misspelled ``temprature`` fails the run
+instead of silently sampling at the default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lam_kedro.agent.policies import Generate, TextPolicy
+from lam_kedro.env.types import FUNCTIONS, Task
+from lam_kedro.training.bundle import ModelBundle
+
+__all__ = ["DecodeConfig", "config_errors", "decode_config", "lam_generate", "lam_policy"]
+
+#: ``plan_for(task) -> plan``: the first ``<Previous Plans:>`` of an episode.
+PlanFor = Callable[[Task], Sequence[str]]
+
+
+class DecodeConfig(BaseModel):
+    """How a LAM decodes its answer; the same block wherever a LAM acts (unknown keys are an error)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    constrained: bool = Field(True, description="decode a step's action under the action grammar "
+                                                "(training.decoding); false: plain generate, often invalid JSON")
+    max_new_tokens: int = Field(256, ge=1, description="tokens the model chooses per answer (the forced "
+                                                       "JSON skeleton is extra when constrained)")
+    do_sample: bool = Field(False, description="sample instead of greedy; constrained: only among tokens the "
+                                               "grammar allows")
+    temperature: float = Field(1.0, gt=0, description="sampling temperature (do_sample only)")
+    top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling of plain generate (constrained "
+                                                      "decoding ignores it: the grammar narrows the choice)")
+    seed: int = Field(0, description="sampling seed; exploration replaces it with each attempt's seed")
+    functions: tuple[str, ...] = Field(FUNCTIONS, min_length=1, description="the functions the model may call "
+                                                                            "(constrained only)")
+    max_string_tokens: int = Field(48, ge=1, description="cap of one free string: thought, text arg, plan step")
+    max_plan_steps: int = Field(8, ge=0, description="cap on the plan's length")
+    score_controls: int = Field(8, ge=0, description="choose the control by the joint score of its label and "
+                                                     "name among the model's N likeliest labels (0: label alone)")
+    copy_plan: bool = Field(True, description="the thought opens with a step of the prompt's <Previous Plans:> "
+                                              "and the answer's plan is one of its suffixes, each chosen whole "
+                                              "(false: both free text)")
+    top_k: int = Field(64, ge=1, description="model's best tokens checked against the grammar per step")
+    prefix_cache: bool = Field(True, description="reuse the KV cache of the prompt prefix shared with the "
+                                                 "previous step")
+
+    @field_validator("functions", mode="before")
+    @classmethod
+    def _known_functions(cls, v: Any) -> Any:
+        names = [v] if isinstance(v, str) else list(v)
+        unknown = [f for f in names if f not in FUNCTIONS]
+        if unknown:
+            raise ValueError(f"unknown function(s) {unknown}; the environment's functions are {list(FUNCTIONS)}")
+        return tuple(names)
+
+    def decoder_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of the decoder this config selects."""
+        if not self.constrained:
+            return self.model_dump(include={"max_new_tokens", "do_sample", "temperature", "top_p", "seed"})
+        return self.model_dump(exclude={"constrained", "top_p"})
+
+
+def decode_config(raw: DecodeConfig | Mapping[str, Any] | None, where: str = "decode") -> DecodeConfig:
+    """``raw`` validated as a ``DecodeConfig``; the error names ``where`` and the offending key."""
+    if isinstance(raw, DecodeConfig):
+        return raw
+    try:
+        return DecodeConfig.model_validate(dict(raw or {}))
+    except ValidationError as err:
+        keys = ", ".join(DecodeConfig.model_fields)
+        raise ValueError(f"invalid decode config: {config_errors(err, where, f'unknown key (the keys are {keys})')}"
+                         ) from err
+
+
+def config_errors(err: ValidationError, where: str, unknown: str | Callable[[str], str] = "unknown key") -> str:
+    """``err``'s problems on one line, each as ``<where>.<key path>: <message>``.
+
+    ``unknown`` is the message for a key the model does not have (or ``key -> message``).
+    """
+    def message(e: Any) -> str:
+        if e["type"] != "extra_forbidden":
+            return str(e["msg"])
+        return unknown(str(e["loc"][0])) if callable(unknown) else unknown
+
+    return "; ".join(f"{where}.{'.'.join(str(p) for p in e['loc'])}: {message(e)}" for e in err.errors())
+
+
+def lam_generate(bundle: ModelBundle, decode: DecodeConfig | Mapping[str, Any] | None = None,
+                 seed: int | None = None) -> Generate:
+    """``generate(messages) -> text`` over ``bundle`` as ``decode`` says; ``seed`` overrides ``decode.seed``.
+
+    Constrained (the default): an ``ActionDecoder``, which decodes a step prompt's action under the
+    grammar and anything else (a plan prompt) plainly and greedily. Unconstrained: ``make_generate``.
+    """
+    cfg = decode_config(decode)
+    kwargs = cfg.decoder_kwargs()
+    if seed is not None:
+        kwargs["seed"] = int(seed)
+    if cfg.constrained:
+        from lam_kedro.training.decoding import ActionDecoder
+
+        return ActionDecoder(bundle, **kwargs)
+    from lam_kedro.training.generation import make_generate
+
+    return make_generate(bundle, **kwargs)
+
+
+def lam_policy(bundle: ModelBundle, decode: DecodeConfig | Mapping[str, Any] | None = None,
+               name: str | None = None, plan_for: PlanFor | None = None, seed: int | None = None,
+               **policy_kwargs: Any) -> TextPolicy:
+    """The LAM as a ``TextPolicy``: ``lam_generate(bundle, decode, seed)`` behind the agent's prompt code.
+
+    ``name`` defaults to the bundle's generation; ``plan_for`` fills the first ``<Previous Plans:>``;
+    ``policy_kwargs`` go to ``TextPolicy`` (``on_parse_error`` ...).
+    """
+    actor = name or str(getattr(bundle, "generation", None) or "lam")
+    return TextPolicy(lam_generate(bundle, decode, seed=seed), name=actor, plan_for=plan_for, **policy_kwargs)
