@@ -188,8 +188,8 @@ def test_thought_and_plan_are_copied_from_the_previous_plan(bundle):
     for decoder in (ActionDecoder(bundle, max_new_tokens=48),
                     ActionDecoder(bundle, max_new_tokens=48, do_sample=True, temperature=2.0, seed=3)):
         obj = json.loads(decoder(messages))
-        assert obj["thought"].startswith(("On the Home tab, click Bold.", "Click Italic."))
-        assert obj["plan"] in (plan, plan[1:], [])
+        assert obj["thought"].startswith("On the Home tab, click Bold.")
+        assert obj["plan"] in (plan, plan[1:])
     free = json.loads(ActionDecoder(bundle, max_new_tokens=48, copy_plan=False)(messages))
     assert isinstance(free["plan"], list)
 

@@ -181,10 +181,12 @@ class ActionDecoder:
         score_controls: choose the control by the joint log-probability of its label *and* name:
             the model's ``score_controls`` likeliest labels are scored in one extra forward pass
             (0: the label token by token, from the label alone).
-        copy_plan: when the prompt's ``<Previous Plans:>`` lists steps, the thought starts with one
-            of them and the answer's ``plan`` is one of its suffixes (the steps still to do), each
-            chosen by its joint log-probability: what the prompt already holds is copied, not
-            re-spelled token by token (``False``: both free text).
+        copy_plan: when the prompt's ``<Previous Plans:>`` lists steps (the steps not yet done, the
+            one in progress first, as the expert's plans are), the thought starts with the first of
+            them and the answer's ``plan`` is that list with or without its first step, chosen by
+            joint log-probability: what the prompt already holds is copied, not re-spelled token by
+            token, and the model decides only whether its action completes the step (``False``:
+            both free text).
     """
 
     def __init__(
@@ -545,11 +547,12 @@ class ActionDecoder:
     def _plan(self, previous: Sequence[str]) -> None:
         """The plan list and the closing brace, after ``"plan": `` has been emitted (or is pending).
 
-        With a previous plan, one of its suffixes (all of it, ..., none of it) chosen as a whole;
-        without one, an empty list or free steps.
+        With a previous plan, the model decides whether this action completes the step in progress:
+        the plan is then the previous one without its first step, else the previous one unchanged
+        (each chosen as a whole); without one, an empty list or free steps.
         """
         if previous:
-            options = [json.dumps(list(previous[k:]), ensure_ascii=False) + "}" for k in range(len(previous) + 1)]
+            options = [json.dumps(list(previous[k:]), ensure_ascii=False) + "}" for k in (0, 1)]
             self._force(options[self._choose(options)], heal=False)
         elif self._select(["[]}", '["']) == 1:
             self._plan_items()
@@ -601,9 +604,8 @@ class ActionDecoder:
         previous = plan_from_messages(messages) if self.copy_plan else []
         # The opening is held back whole: the model's first token usually runs on into the thought.
         self._pending = '{"thought": "'
-        if previous:  # the thought opens with the plan step it works on, copied from the prompt
-            steps = [json.dumps(strip_step_marker(p), ensure_ascii=False)[1:-1] for p in previous]
-            self._force(steps[self._choose(steps)])
+        if previous:  # the thought opens with the step in progress: the first one the prompt's plan lists
+            self._force(json.dumps(strip_step_marker(previous[0]), ensure_ascii=False)[1:-1])
         self._string()
         self._force('", "control_label": "')
         # Candidates run on through the fixed text after each decision (and through every

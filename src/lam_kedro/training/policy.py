@@ -56,9 +56,9 @@ class DecodeConfig(BaseModel):
     max_plan_steps: int = Field(8, ge=0, description="cap on the plan's length")
     score_controls: int = Field(8, ge=0, description="choose the control by the joint score of its label and "
                                                      "name among the model's N likeliest labels (0: label alone)")
-    copy_plan: bool = Field(True, description="the thought opens with a step of the prompt's <Previous Plans:> "
-                                              "and the answer's plan is one of its suffixes, each chosen whole "
-                                              "(false: both free text)")
+    copy_plan: bool = Field(True, description="the thought opens with the first step of the prompt's "
+                                              "<Previous Plans:> and the answer's plan keeps or drops it, chosen "
+                                              "whole (false: both free text)")
     top_k: int = Field(64, ge=1, description="model's best tokens checked against the grammar per step")
     prefix_cache: bool = Field(True, description="reuse the KV cache of the prompt prefix shared with the "
                                                  "previous step")
