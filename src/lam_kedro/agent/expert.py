@@ -300,7 +300,7 @@ def select_target(intent: Intent, document: str, request: str = "") -> tuple[str
     """The text to select for a ``select`` intent, read off the document, and the guess it made (or None).
 
     A paragraph's opening selects the whole paragraph; a range, every paragraph from the first
-    opening to the second; a double-clicked word, the word and the space after it (Word's
+    opening to the second (a table between them left out); a double-clicked word, the word and the space after it (Word's
     double-click); a quote cut with "..." is guessed to run to the end of its paragraph; a step
     that quotes nothing takes the request's quote. What the document does not show is selected as
     the plan writes it (the environment then says so). ``None`` (and why) when there is nothing to go on.
@@ -314,7 +314,10 @@ def select_target(intent: Intent, document: str, request: str = "") -> tuple[str
         first, _, last = value.partition("\n")
         a = _line_starting(document, first.removesuffix("...").rstrip())
         b = _line_starting(document, last.removesuffix("...").rstrip(), a[0]) if a else None
-        return (document[a[0]:b[1]], None) if a and b else (first, None)
+        if not (a and b):
+            return first, None
+        rows = document[a[0]:b[1]].split("\n")  # a table between them is not one of the paragraphs
+        return "\n".join(r for r in rows if not (r.startswith("|") and r.endswith("|"))), None
     elided = value.endswith("...")
     prefix = value[:-3].rstrip() if elided else value
     if intent.target == "paragraph":
