@@ -4,8 +4,8 @@ The paper's plans come from application docs, WikiHow and search answers, writte
 people, and GPT-4o followed them to collect trajectories; it failed about half the tasks. Our
 families' plans are all worded one way (the help-page style), so a plan follower that reads
 that style never goes wrong. ``reword_plan`` rewrites one step of a plan the way another
-author would, a careful one or a loose one. Some rewordings keep every fact ("Click Bold on the Home tab.") and a careful
-follower copes; the *loose* ones drop a fact a follower needs, the way real how-tos do:
+author would. A careful author keeps every fact ("Click Bold on the Home tab.") and a careful
+follower copes; a *loose* one drops a fact a follower needs, the way real how-tos do:
 
 - ``no_tab``: the step omits the tab ("Click Page Break."), so the control is not on screen
   unless an earlier step left that tab open, or a control of the current tab has a similar
