@@ -11,6 +11,7 @@ from lam_kedro.agent.schema import TaskPlan
 from lam_kedro.env import builtin_templates
 from lam_kedro.env.tasks import get_family, sample_tasks
 from lam_kedro.env.templates import document_features
+from lam_kedro.pipelines.trajectories import instantiation as inst
 from lam_kedro.pipelines.trajectories import nodes
 from lam_kedro.pipelines.trajectories.instantiation import as_row
 from lam_kedro.validation.frames import FRAMES, task_records_frame
@@ -19,7 +20,8 @@ quarantine_frame = FRAMES["quarantine"]
 
 PARAMS = {
     "seed": 0, "max_steps": 30, "workers": 1, "chunk_size": 8,
-    "instantiation": {"retriever": "tfidf", "candidates": 3, "profile_chars": 400},
+    "instantiation": {"retriever": "tfidf", "candidates": 3, "profile_chars": 400, "reword_share": 0.9,
+                      "loose_share": 0.75},
     "split": {"test_size": None},
     "expert": {"kind": "plan"}, "judge": {"enabled": False},
 }
@@ -50,12 +52,33 @@ def test_prefill_draws_params_from_the_chosen_document():
     templates, index = _templates()
     tasks, manifest, _ = nodes.instantiate_tasks(_plans(60, 1, "p"), [], templates, index, PARAMS)
     assert len(tasks) >= 40
+    wording = {m["task_id"]: m["plan_wording"] for m in manifest}
     for t in tasks:
         if "text" in t.params and t.family in ("bold_text", "italic_text", "underline_text", "font_size"):
             assert templates[t.template]().find(t.params["text"]) is not None
-            assert t.plan == get_family(t.family).plan(t.params)
+            if not wording[t.task_id]:  # the family's own plan, unless another author worded a step
+                assert t.plan == get_family(t.family).plan(t.params)
         assert t.source_task_id and t.task_id.startswith(t.source_task_id)
     assert {m["task_id"] for m in manifest} == {t.task_id for t in tasks}
+    assert all(m["plan_steps"] == len(t.plan) for m, t in zip(manifest, tasks, strict=True))
+
+
+def test_plan_authors_are_dealt_out_per_family_and_reword_one_step():
+    rows = [(f"t{i}", "bold_text" if i % 2 else "page_size", "train") for i in range(40)] + [("x", "font_size", "test")]
+    authors = inst.plan_authors(rows, 0, 0.9, 0.75)
+    assert authors == inst.plan_authors(rows, 0, 0.9, 0.75)  # seeded, not random
+    for family in ("bold_text", "page_size"):
+        kinds = Counter(authors[t] for t, f, _ in rows if f == family)
+        assert kinds == {"loose": 13, "careful": 5, "as_written": 2}, kinds  # 20 tasks: 67.5 % / 22.5 % / 10 %
+    assert authors["x"] == "loose"  # a family of one in its split still gets an author
+    templates, index = _templates()
+    tasks, manifest, _ = nodes.instantiate_tasks(_plans(60, 1, "w"), [], templates, index, PARAMS)
+    canonical = {t.task_id: get_family(t.family).plan(t.params) for t in tasks if t.family != "sequence"}
+    for t, m in zip(tasks, manifest, strict=True):
+        if t.task_id in canonical and m["plan_wording"]:
+            changed = [s for s in t.plan if s not in canonical[t.task_id]]
+            assert len(changed) <= 1 and len(t.plan) >= len(canonical[t.task_id]) - 1, (t.plan, canonical[t.task_id])
+    assert Counter(bool(m["plan_wording"]) for m in manifest)[True] >= len(manifest) // 2
 
 
 def test_infeasible_and_uncheckable_tasks_go_to_quarantine_with_a_reason():
@@ -116,6 +139,13 @@ def test_rollout_split_and_summary():
     assert {t.task_id for t in explore} == failed_train and explore
     stats, table, metrics, fig = nodes.summarize_trajectories(trajs, manifest, quarantine)
     assert stats["tasks"] == len(trajs) and 0 < stats["success_rate"] < 1
+    failed = [t for t in trajs if not t.outcome.success]
+    assert sum(stats["failure_causes"].values()) == len(failed)
+    assert set(stats["failure_causes"]) <= {"control_not_on_screen", "wrong_guess", "plan_incomplete",
+                                            "unreadable_step", "action_error", "document_unreachable", "gave_up",
+                                            "step_limit"}
+    assert stats["plan_wording"]["as_written"]["tasks"] < len(trajs)
+    assert set(stats["train_families"]) == {"min", "max", "at_zero"}
     assert set(table.columns) >= {"family", "tasks", "success_rate", "avg_steps"}
     assert metrics["success_rate"] == {"value": stats["success_rate"], "step": 0}
     assert isinstance(fig, Figure)

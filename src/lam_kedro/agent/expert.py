@@ -8,13 +8,19 @@ box, press a key) and resolves each intent against the *current* observation by 
 texts. It sees only what a model would see -- the request, the plan and the observations --
 never the task's params, its checker or the family's scripted solution, so its failures are the
 real limits of plan-following: a step it cannot parse, a control the plan names that is not on
-screen or matches ambiguously, a quote the plan shortened with "...", a composed plan whose
-later steps assume state the earlier ones did not leave. Nothing is random: the same plan and
-observations always give the same actions.
+the current screen, a name several controls fit equally (it breaks the tie with the request's
+words, else takes the first and notes the guess), a quote the plan shortened with "..." (it
+guesses the quote runs to the end of its paragraph), a plan that leaves a step out. Nothing is
+random: the same plan and observations always give the same actions.
 
-What it deliberately does not know is our UI's private naming: "the arrow next to Font Color"
-is matched by words like any other control name (and matches none), "click at the end of the
-paragraph ..." names no control (UFO's AppAgent functions cannot place a caret by description).
+It reads the document text a model sees, as GPT-4o does: "the paragraph that starts with "Q""
+selects that whole paragraph, "Click at the end of the paragraph ..." selects it and presses
+End (UFO's functions place a caret that way), "Double-click the word "W"" selects the word and
+the space after it, as Word's double-click does. It does not know our UI's private naming: a
+plan must name a control by the words on it ("the arrow next to Font Color (Font Color
+Options)"), and a step that only asks to make sure of something ("Make sure the document ... is
+the open window") needs no action. ``notes`` lists, per episode, every match that was a guess
+rather than an exact name, so a failure the checker finds can be traced to the step it came from.
 
 ``make_expert`` builds the expert a config asks for; ``kind: llm`` is the optional GPT-4o-like
 expert over an OpenAI-compatible endpoint (``lam_kedro.agent.llm_client``), which fails loudly
@@ -57,9 +63,11 @@ class PlanParseError(ValueError):
 class Intent:
     """One UI operation a plan step asks for, named by on-screen words, not by label.
 
-    ``kind`` is ``click`` (``target`` = the control's words), ``select`` (``value`` = the text),
-    ``type`` (``value`` into ``target``, or into the focused edit when ``target`` is empty),
-    or ``keys`` (``value`` = pywinauto keys, on the document).
+    ``kind`` is ``click`` (``target`` = the control's words), ``select`` (``value`` = the quote
+    as the plan writes it, ``target`` = what it quotes: ``text``, ``paragraph`` (its opening),
+    ``word`` (double-clicked) or ``range`` (two openings joined by a newline)), ``type``
+    (``value`` into ``target``, or into the focused edit when ``target`` is empty), or ``keys``
+    (``value`` = pywinauto keys, on the document).
     """
 
     kind: str
@@ -90,11 +98,6 @@ def _unquote(value: str) -> str:
     return value.rstrip('"').strip()
 
 
-def _quoted_prefix(text: str) -> str:
-    """A quote the plan may have shortened: the expert selects what is written, minus the '...'."""
-    return text[:-3].rstrip() if text.endswith("...") else text
-
-
 def _set_pairs(body: str) -> list[tuple[str, str]]:
     """``Top, Bottom, Left and Right to 1.5"`` / ``Number of columns to 3 and Number of rows to 4``."""
     pairs: list[tuple[str, str]] = []
@@ -116,15 +119,29 @@ def _clause(text: str, box: str, step: int) -> list[Intent]:
     """The intents of one clause (a plan step is split into clauses on ', then' and 'and <verb>')."""
     t = _clean(text)
     low = t.lower()
-    m = re.match(r'^select the (?:text|word|words|phrase) (".+")', t, re.IGNORECASE)
+    if re.match(r"^(?:make sure|ensure|verify|check that)\b", low):
+        return []  # a check of what is on screen, not an action
+    m = re.match(r'^(?:select|click in) the \d+ paragraphs from "([^"]+)" to "([^"]+)"', t, re.IGNORECASE)
     if m:
-        return [Intent("select", value=_quoted_prefix(_QUOTE.search(m.group(1)).group(1)), step=step)]
-    m = re.match(r'^(?:select|click in) the paragraph (?:that starts with |starting with )?(".+?")', t, re.IGNORECASE)
+        return [Intent("select", target="range", value=f"{m.group(1)}\n{m.group(2)}", step=step)]
+    m = re.match(r'^click at the (end|start|beginning) of the paragraph (?:that starts with |starting with )?"([^"]+)"',
+                 t, re.IGNORECASE)
+    if m:  # UFO's functions place a caret by selecting the paragraph, then End / Home
+        key = "{END}" if m.group(1).lower() == "end" else "{HOME}"
+        return [Intent("select", target="paragraph", value=m.group(2), step=step),
+                Intent("keys", value=key, step=step)]
+    m = re.match(r'^(?:select|click in) the paragraph (?:that starts with |starting with )?"([^"]+)"', t, re.IGNORECASE)
     if m:
-        return [Intent("select", value=_quoted_prefix(_QUOTE.search(m.group(1)).group(1)), step=step)]
-    m = re.match(r'^double-click the word (".+?")', t, re.IGNORECASE)
+        return [Intent("select", target="paragraph", value=m.group(1), step=step)]
+    m = re.match(r'^double-click the word "([^"]+)"', t, re.IGNORECASE)
     if m:
-        return [Intent("select", value=_QUOTE.search(m.group(1)).group(1), step=step)]
+        return [Intent("select", target="word", value=m.group(1), step=step)]
+    m = re.match(r'^select (?:the (?:text|word|words|phrase) )?"([^"]+)"', t, re.IGNORECASE)
+    if m:
+        return [Intent("select", target="text", value=m.group(1), step=step)]
+    m = re.match(r"^select the (text|words?|phrase|paragraph)(?: (?:you want|to) [\w ]+)?$", t, re.IGNORECASE)
+    if m:  # the plan quotes nothing: the request says which
+        return [Intent("select", target="paragraph" if m.group(1).lower() == "paragraph" else "text", step=step)]
     m = re.match(r"^press (?:the )?([a-z]+)(?: key)?(?: to .+)?$", low)
     if m:
         if m.group(1) not in KEYS:
@@ -158,8 +175,12 @@ def parse_step(text: str, step: int = 0) -> list[Intent]:
     t = re.sub(r"\s*\(or [^)]*\)", "", t)  # "(or click in it)": an alternative, not an extra step
     intents: list[Intent] = []
     box = ""
+    m = re.search(r",?\s+on the ([A-Za-z]+) tab(?=\.?$)", t, re.IGNORECASE)
+    if m:  # "Click Bold on the Home tab.": the tab comes first all the same
+        intents.append(Intent("click", target=m.group(1), step=step, types=("TabItem",)))
+        t = t[:m.start()]
     while True:
-        m = re.match(r"^on the ([A-Za-z]+) tab,?\s*", t, re.IGNORECASE)
+        m = re.match(r"^(?:on|go to|open|switch to) the ([A-Za-z]+) tab(?:,|\s+and)?\s*", t, re.IGNORECASE)
         if m:
             intents.append(Intent("click", target=m.group(1), step=step, types=("TabItem",)))
             t = t[m.end():]
@@ -213,24 +234,118 @@ def _score(words: str, control_text: str) -> float:
     return SequenceMatcher(None, a, b).ratio() * 0.9
 
 
-def best_control(obs: Observation, words: str, types: Sequence[str] = ()) -> tuple[Control | None, str]:
-    """The visible control whose text best matches ``words`` (of ``types`` when given), and why not."""
+def best_control(obs: Observation, words: str, types: Sequence[str] = (), hint: str = ""
+                 ) -> tuple[Control | None, str]:
+    """The visible control whose text best matches ``words`` (of ``types`` when given), and a note.
+
+    With no match the note says why. Controls the words fit equally well ("Spacing" ->
+    "Spacing Before", "Spacing After") are told apart by ``hint`` (the request): the one whose
+    other words the request uses wins; if none does, the first listed is taken. The note then
+    says what was guessed (a tie, or words that are not the control's exact name), else it is "".
+    """
     cands = [c for c in obs.controls if not types or c.control_type in types]
     scored = sorted(((_score(words, c.control_text), i, c) for i, c in enumerate(cands)), key=lambda x: (-x[0], x[1]))
     if not scored or scored[0][0] < MIN_SCORE:
         near = ", ".join(f'"{c.control_text}"' for _, _, c in scored[:3]) or "none"
         return None, f'no visible control matches "{words}" (closest: {near})'
-    return scored[0][2], ""
+    tied = [c for score, _, c in scored if score >= scored[0][0] - 1e-9]
+    if len(tied) > 1 and hint:
+        said = set(re.findall(r"\w+", hint.lower())) - set(re.findall(r"\w+", words.lower()))
+        told = [c for c in tied if said & set(re.findall(r"\w+", c.control_text.lower()))]
+        if len(told) == 1:
+            return told[0], f'"{words}" fits {_names(tied)}; the request says "{told[0].control_text}"'
+    control = tied[0]
+    if len(tied) > 1:
+        return control, f'"{words}" fits {_names(tied)} equally; guessed "{control.control_text}"'
+    if words.lower().strip() != control.control_text.lower().strip():
+        return control, f'took "{words}" to mean "{control.control_text}"'
+    return control, ""
 
 
-def _decision(intent: Intent, control: Control) -> str:
+def _names(controls: Sequence[Control]) -> str:
+    return ", ".join(f'"{c.control_text}"' for c in controls)
+
+
+def _line_starting(document: str, prefix: str, after: int = 0) -> tuple[int, int] | None:
+    """The (start, end) of the first document line at or after ``after`` that starts with ``prefix``."""
+    pos = 0
+    for line in document.split("\n"):
+        if pos >= after and line.startswith(prefix):
+            return pos, pos + len(line)
+        pos += len(line) + 1
+    return None
+
+
+def _from_request(intent: Intent, document: str, request: str) -> tuple[str | None, str]:
+    """What a selection step that quotes nothing ("Select the text you want to change.") selects:
+    the request's first quote the document shows (the paragraph around it for a paragraph), and
+    a note of the guess; ``None`` and why when the request quotes nothing on the page."""
+    quotes = [q for q in dict.fromkeys(_QUOTE.findall(request)) if q.removesuffix("...").rstrip() in document]
+    if not quotes:
+        return None, "the plan does not quote the text to select, and the request quotes nothing in the document"
+    quote = quotes[0]
+    note = (f'the plan does not quote the text; the request quotes {len(quotes)} texts in the document, '
+            f'took the first, "{quote}"' if len(quotes) > 1 else f'the plan does not quote the text; took "{quote}" '
+            "from the request")
+    opening = re.search(rf'(?:starts with|starting (?:at|with)) "{re.escape(quote)}"', request) is not None
+    if intent.target == "paragraph" or opening:  # the paragraph around the quote
+        start = document.find(quote.removesuffix("...").rstrip())
+        a, b = document.rfind("\n", 0, start) + 1, document.find("\n", start)
+        return document[a:len(document) if b < 0 else b], note
+    text, guess = select_target(Intent("select", "text", quote, intent.step), document)
+    return text, f"{note}; {guess}" if guess else note
+
+
+def select_target(intent: Intent, document: str, request: str = "") -> tuple[str | None, str | None]:
+    """The text to select for a ``select`` intent, read off the document, and the guess it made (or None).
+
+    A paragraph's opening selects the whole paragraph; a range, every paragraph from the first
+    opening to the second (a table between them left out); a double-clicked word, the word and the space after it (Word's
+    double-click); a quote cut with "..." is guessed to run to the end of its paragraph; a step
+    that quotes nothing takes the request's quote. What the document does not show is selected as
+    the plan writes it (the environment then says so). ``None`` (and why) when there is nothing to go on.
+    """
+    value = intent.value
+    if not value:
+        return _from_request(intent, document, request)
+    if intent.target == "word":
+        return (f"{value} " if f"{value} " in document else value), None
+    if intent.target == "range":
+        first, _, last = value.partition("\n")
+        a = _line_starting(document, first.removesuffix("...").rstrip())
+        b = _line_starting(document, last.removesuffix("...").rstrip(), a[0]) if a else None
+        if not (a and b):
+            return first, None
+        rows = document[a[0]:b[1]].split("\n")  # a table between them is not one of the paragraphs
+        return "\n".join(r for r in rows if not (r.startswith("|") and r.endswith("|"))), None
+    elided = value.endswith("...")
+    prefix = value[:-3].rstrip() if elided else value
+    if intent.target == "paragraph":
+        line = _line_starting(document, prefix)
+        if line is None:
+            return prefix, None
+        n = sum(row.startswith(prefix) for row in document.split("\n"))
+        return document[line[0]:line[1]], (f'"{prefix}" opens {n} paragraphs; took the first' if n > 1 else None)
+    if not elided:
+        return value, None
+    start = document.find(prefix)
+    if start < 0:
+        return prefix, None
+    end = document.find("\n", start)
+    end = len(document) if end < 0 else end
+    n = document.count(prefix)
+    where = f"its first of {n} places" if n > 1 else "its place"
+    return document[start:end], f'the quote "{value}" is cut short; took it to run from {where} to the end of the paragraph'
+
+
+def _decision(intent: Intent, control: Control, args: Mapping[str, Any]) -> str:
     """The decision one intent makes on this screen, in words the action repeats (the thought's end).
 
     A thought that states the decision ("click 'Columns'") is text the model copies from the
     plan step just before it chooses the control: the control's name is then a copy, not a recall.
     """
     if intent.kind == "select":
-        return f"select '{intent.value}'"
+        return f"select '{args['text']}'"
     if intent.kind == "keys":
         return f"press {intent.value}"
     if intent.kind == "type":
@@ -244,7 +359,8 @@ class PlanFollowingExpert:
     ``plan_for(task)`` gives the plan the expert follows (the instantiated task's plan); the
     expert reads ``task.request`` and that plan only. The last intent carries status FINISH; an
     intent it cannot resolve, or an error the environment reports for its last action, ends the
-    episode with FAIL and a thought that says what went wrong.
+    episode with FAIL and a thought that says what went wrong. ``notes`` holds this episode's
+    guesses (``step N ("..."): ...``), for the trajectory's record when the checker says no.
     """
 
     def __init__(self, plan_for: Callable[[Task], Sequence[str]], name: str = "expert") -> None:
@@ -254,11 +370,15 @@ class PlanFollowingExpert:
         self._plan: list[str] = []
         self._i = 0
         self._parse_error: str | None = None
+        self._request = ""
+        self.notes: list[str] = []
 
     def reset(self, task: Task) -> None:
         self._plan = list(self.plan_for(task))
+        self._request = task.request
         self._i = 0
         self._parse_error = None
+        self.notes = []
         try:
             self._intents = parse_plan(self._plan)
         except PlanParseError as err:
@@ -286,36 +406,41 @@ class PlanFollowingExpert:
         resolved = self._resolve(intent, obs)
         if isinstance(resolved, str):
             return self._fail(f'step {intent.step + 1} ("{self._plan[intent.step]}"): {resolved}')
-        control, function, args = resolved
+        control, function, args, note = resolved
+        if note:
+            self.notes.append(f'step {intent.step + 1} ("{strip_step_marker(self._plan[intent.step])}"): {note}')
         self._i += 1
         status = "FINISH" if self._i == len(self._intents) else "CONTINUE"
         return Decision(
             action=Action(control.label, function, args, status),
-            thought=f"{strip_step_marker(self._plan[intent.step])} Now: {_decision(intent, control)}.",
+            thought=f"{strip_step_marker(self._plan[intent.step])} Now: {_decision(intent, control, args)}.",
             plan=self._remaining(),
             control_name=control.control_text,
         )
 
-    def _resolve(self, intent: Intent, obs: Observation) -> tuple[Control, str, dict[str, Any]] | str:
-        """The (control, function, args) for one intent on this screen, or why there is none."""
+    def _resolve(self, intent: Intent, obs: Observation) -> tuple[Control, str, dict[str, Any], str | None] | str:
+        """The (control, function, args, guess note) for one intent on this screen, or why there is none."""
         document = obs.find("Document", "Document")
         if intent.kind in ("select", "keys"):
             if document is None:
                 return "the document is not reachable (a dialog is open)"
             if intent.kind == "select":
-                return document, "select_text", {"text": intent.value}
-            return document, "keyboard_input", {"keys": intent.value}
+                text, note = select_target(intent, obs.document, self._request)
+                return (document, "select_text", {"text": text}, note) if text is not None else str(note)
+            return document, "keyboard_input", {"keys": intent.value}, None
         if intent.kind == "type":
             if intent.target:
-                control, why = best_control(obs, intent.target, EDITABLE)
-                return (control, "set_edit_text", {"text": intent.value}) if control else why
+                control, note = best_control(obs, intent.target, EDITABLE, self._request)
+                return (control, "set_edit_text", {"text": intent.value}, note) if control else note
             edits = [c for c in obs.controls if c.control_type in ("Edit", "ComboBox")]
-            control = edits[0] if document is None and edits else document  # a dialog's box, else the page
-            if control is None:
+            if document is None and edits:  # a dialog's box, else the page
+                note = f'no box named; typed into "{edits[0].control_text}"' if len(edits) > 1 else None
+                return edits[0], "set_edit_text", {"text": intent.value}, note
+            if document is None:
                 return "there is nowhere to type"
-            return control, "set_edit_text", {"text": intent.value}
-        control, why = best_control(obs, intent.target, intent.types)
-        return (control, "click_input", dict(_CLICK)) if control else why
+            return document, "set_edit_text", {"text": intent.value}, None
+        control, note = best_control(obs, intent.target, intent.types, self._request)
+        return (control, "click_input", dict(_CLICK), note) if control else note
 
 
 # ------------------------------------------------------------------ building the configured expert

@@ -8,7 +8,7 @@ concrete to a template with a seed; ``sample_tasks`` draws many.
 
 from __future__ import annotations
 
-from lam_kedro.env.tasks.base import TaskFamily, numbered
+from lam_kedro.env.tasks.base import TaskFamily, merge_steps, numbered
 from lam_kedro.env.tasks.registry import (
     CATEGORIES,
     families,
@@ -29,6 +29,7 @@ __all__ = [
     "families",
     "get_family",
     "make_task",
+    "merge_steps",
     "numbered",
     "sample_task",
     "sample_tasks",

@@ -89,6 +89,28 @@ def numbered(steps: list[str]) -> list[str]:
     return [f"{i}. {s}" for i, s in enumerate(steps, start=1)]
 
 
+_SELECTION = re.compile(r"^(?:Select|Click in|Double-click) ")
+
+
+def merge_steps(*plans: list[str]) -> list[str]:
+    """Several plans as one, numbered: a selection step that repeats the selection already made
+    is kept once ("Select X" when both parts act on X); every other step is kept, even a repeat
+    ("Choose Green." for the highlight and then for the font colour, "Click OK." per dialog)."""
+    steps: list[str] = []
+    selected = None
+    for plan in plans:
+        for line in plan:
+            s = re.sub(r"^\s*\d+[.)]\s*", "", line).strip()
+            if not s:
+                continue
+            if _SELECTION.match(s):
+                if s == selected:
+                    continue
+                selected = s
+            steps.append(s)
+    return numbered(steps)
+
+
 def ok(reason: str = "ok") -> CheckResult:
     return CheckResult(True, reason)
 

@@ -10,14 +10,13 @@ first part, the most common way a multi-part request goes wrong.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Callable
 from typing import Any
 
 from lam_kedro.env.controls import COLORS, HIGHLIGHTS
 from lam_kedro.env.document import Document
 from lam_kedro.env.tasks import design, formatting, insert, layout, paragraph, styles_lists
-from lam_kedro.env.tasks.base import TaskFamily, all_of, numbered
+from lam_kedro.env.tasks.base import TaskFamily, all_of, merge_steps
 from lam_kedro.env.tasks.common import char_formats, para_ref, short, unique_paragraphs
 from lam_kedro.env.types import CheckResult, UIStep
 
@@ -58,13 +57,7 @@ class CompositeFamily(TaskFamily):
         return fam.solution(p)
 
     def plan(self, params: dict[str, Any]) -> list[str]:
-        steps: list[str] = []
-        for fam, p in self.part_params(params):
-            for s in fam.plan(p):
-                s = re.sub(r"^\d+\.\s*", "", s)
-                if s not in steps:  # "Select X" once is enough when parts share the target
-                    steps.append(s)
-        return numbered(steps)
+        return merge_steps(*(fam.plan(p) for fam, p in self.part_params(params)))
 
 
 def _short_paragraph(doc: Document, rng: random.Random, ok: Callable[[Any, list[Any]], bool],

@@ -232,7 +232,9 @@ class ColorFamily(_TargetFamily):
 
     def plan(self, params: dict[str, Any]) -> list[str]:
         return numbered([f'Select the text "{short(params["text"])}".',
-                         f"On the Home tab, in the Font group, click the arrow next to {self.options[:-8]}.",
+                         # the arrow is a control of its own; the parenthesis names it, as for the launcher
+                         f"On the Home tab, in the Font group, click the arrow next to {self.options[:-8]} "
+                         f"({self.options}).",
                          f"Choose {params['color']}."])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from lam_kedro.agent.prompt import strip_step_marker
-from lam_kedro.env.tasks import numbered
+from lam_kedro.env.tasks import merge_steps, numbered
 
 _NON_WORD = re.compile(r"[^\w\s]+")
 _QUOTED = re.compile(r'"([^"]+)"')
@@ -65,14 +65,9 @@ def tidy(text: str) -> str:
 
 
 def merge_plans(*plans: list[str]) -> list[str]:
-    """Steps of several plans in order, renumbered; a step repeated verbatim is kept once."""
-    steps: list[str] = []
-    for plan in plans:
-        for line in plan:
-            s = strip_step_marker(line)
-            if s and s not in steps:
-                steps.append(s)
-    return numbered(steps)
+    """Steps of several plans in order, renumbered; a repeated selection step is kept once
+    (``lam_kedro.env.tasks.merge_steps``)."""
+    return merge_steps(*plans)
 
 
 def renumber(steps: list[str]) -> list[str]:

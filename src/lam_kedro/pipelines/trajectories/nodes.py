@@ -20,7 +20,7 @@ import pandas as pd
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env.document import Document
 from lam_kedro.pipelines.trajectories import instantiation as inst
-from lam_kedro.pipelines.trajectories.rollout import load_documents, rollout
+from lam_kedro.pipelines.trajectories.rollout import GUESS_MARK, load_documents, rollout
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,9 @@ def instantiate_tasks(
 
     Test tasks are instantiated first; a train task that prefills to the same request (on any
     template) as a test task, or to a request already taken, is quarantined, so no task and no
-    template+task pair is in both splits.
+    template+task pair is in both splits. Then ``reword_share`` of each family's plans (per split)
+    get one step worded by another author, loosely for ``loose_share`` of those (``wording``);
+    the manifest's ``plan_wording`` names the rewording.
     """
     p = params["instantiation"]
     seed = int(params.get("seed", 0))
@@ -92,6 +94,12 @@ def instantiate_tasks(
                          "plan_steps": len(got.plan)})
     if not tasks:
         raise ValueError("no task could be instantiated; see instantiation_quarantine for the reasons")
+    # Plans worded by other authors, dealt out per family and split over the tasks kept.
+    authors = inst.plan_authors([(m["task_id"], m["family"], m["split"]) for m in manifest], seed,
+                                float(p.get("reword_share", 0.0)), float(p.get("loose_share", 0.0)))
+    for task, row in zip(tasks, manifest, strict=True):
+        row["plan_wording"] = inst.reword_task(task, authors[task.task_id], seed) or ""
+        row["plan_steps"] = len(task.plan)
     logger.info("instantiated %d tasks (%d test), quarantined %d", len(tasks),
                 sum(m["split"] == "test" for m in manifest), len(quarantine))
     return tasks, manifest, quarantine
@@ -160,6 +168,36 @@ def split_trajectories(
     return train, test, explore
 
 
+#: (substring of the expert's FAIL error, cause): why the expert stopped on its own.
+_GAVE_UP = (("no rule for the plan step", "unreadable_step"), ("cannot tell which box", "unreadable_step"),
+            ("no visible control matches", "control_not_on_screen"), ("the last action failed", "action_error"),
+            ("not reachable", "document_unreachable"), ("nowhere to type", "document_unreachable"))
+
+
+def failure_cause(t: Trajectory) -> str | None:
+    """Why an expert trajectory failed, in one word (``None`` for a success).
+
+    The expert stopped (FAIL) because a step was unreadable, its control was not on screen, or an
+    action failed; or it finished and the checker said no: after a guess it noted (``wrong_guess``),
+    or following every step as written (``plan_incomplete``: the plan left a step out or named the
+    wrong control); or it ran out of steps.
+    """
+    if t.outcome.success:
+        return None
+    last = t.steps[-1] if t.steps else None
+    if last is not None and last.status == "FAIL":
+        why = last.error or last.thought
+        return next((cause for key, cause in _GAVE_UP if key in why), "gave_up")
+    if t.outcome.truncated:
+        return "step_limit"
+    return "wrong_guess" if GUESS_MARK in t.outcome.reason else "plan_incomplete"
+
+
+def _rates(frame: pd.DataFrame, by: str) -> dict[str, dict[str, float]]:
+    return {str(k): {"tasks": int(len(g)), "success_rate": round(float(g["success"].mean()), 4)}
+            for k, g in frame.groupby(by)}
+
+
 def summarize_trajectories(
     expert_trajectories: list[Trajectory], splits: list[dict[str, Any]], quarantine: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, dict[str, float]], Any]:
@@ -169,9 +207,12 @@ def summarize_trajectories(
     ``trajectories.success_rate`` ... in MLflow.
     """
     split_of = {row["task_id"]: row["split"] for row in splits}
+    wording_of = {row["task_id"]: row.get("plan_wording") or "as_written" for row in splits}
     frame = pd.DataFrame([{"family": t.task.family or "", "split": split_of.get(t.task.task_id, ""),
                            "success": t.outcome.success, "steps": t.outcome.steps,
-                           "invalid_actions": t.outcome.invalid_actions} for t in expert_trajectories])
+                           "invalid_actions": t.outcome.invalid_actions,
+                           "wording": wording_of.get(t.task.task_id, "as_written"),
+                           "cause": failure_cause(t)} for t in expert_trajectories])
     if frame.empty:
         raise ValueError("no expert trajectories to summarize")
     table = (frame.groupby("family").agg(tasks=("success", "size"), successes=("success", "sum"),
@@ -191,6 +232,9 @@ def summarize_trajectories(
         "splits": {s: {"tasks": int(len(g)), "successes": int(g["success"].sum()),
                        "success_rate": round(float(g["success"].mean()), 4)} for s, g in frame.groupby("split")},
         "families": {r.family: round(float(r.success_rate), 4) for r in table.itertuples()},
+        "train_families": _family_spread(frame[frame["split"] == "train"]),
+        "failure_causes": frame["cause"].dropna().value_counts().to_dict(),
+        "plan_wording": _rates(frame, "wording"),
     }
     metrics = {k: {"value": float(stats[k]), "step": 0}
                for k in ("tasks", "successes", "success_rate", "avg_steps", "avg_steps_success", "invalid_rate",
@@ -198,6 +242,15 @@ def summarize_trajectories(
     for split, s in stats["splits"].items():
         metrics[f"{split}.success_rate"] = {"value": float(s["success_rate"]), "step": 0}
     return stats, table, metrics, _plot(table)
+
+
+def _family_spread(frame: pd.DataFrame) -> dict[str, Any]:
+    """The lowest and highest per-family success on ``frame`` and the families that never succeed."""
+    if frame.empty:
+        return {"min": 0.0, "max": 0.0, "at_zero": []}
+    rates = frame.groupby("family")["success"].mean()
+    return {"min": round(float(rates.min()), 4), "max": round(float(rates.max()), 4),
+            "at_zero": sorted(str(f) for f in rates[rates == 0].index)}
 
 
 def _plot(table: pd.DataFrame) -> Any:

@@ -2,7 +2,9 @@
 
 Each worker builds its own environment and expert from plain data (documents, plans, params),
 so a chunk runs the same in a child process as in the parent; ``executor.map`` keeps results in
-task order, so ``workers`` changes the speed, never the data.
+task order, so ``workers`` changes the speed, never the data. A failed trajectory's
+``outcome.reason`` (the checker's verdict) is followed by the guesses the expert made on the
+way (``PlanFollowingExpert.notes``), so the failure names the plan step it came from.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
 
-__all__ = ["load_documents", "make_env", "rollout"]
+__all__ = ["GUESS_MARK", "load_documents", "make_env", "rollout"]
+
+#: Separates the checker's reason from the expert's guesses in a failed trajectory's reason.
+GUESS_MARK = "| the expert guessed:"
 
 
 def load_documents(templates: dict[str, Callable[[], Document] | Document]) -> dict[str, Document]:
@@ -40,8 +45,14 @@ def _run_chunk(payload: tuple[list[dict[str, Any]], dict[str, Document], dict[st
     env = make_env(int(params.get("max_steps", 30)), documents)
     expert = make_expert(params.get("expert", {}), {t.task_id: t.plan for t in tasks})
     seed = int(params.get("seed", 0))
-    return [run_episode(env, expert, t, seed=seed, trajectory_id=f"{t.task_id}-{expert.name}").model_dump(mode="json")
-            for t in tasks]
+    out = []
+    for t in tasks:
+        traj = run_episode(env, expert, t, seed=seed, trajectory_id=f"{t.task_id}-{expert.name}")
+        notes = getattr(expert, "notes", None)
+        if notes and not traj.outcome.success:
+            traj.outcome.reason = f"{traj.outcome.reason} {GUESS_MARK} {'; '.join(notes)}"
+        out.append(traj.model_dump(mode="json"))
+    return out
 
 
 def rollout(tasks: Sequence[InstantiatedTask], documents: dict[str, Document], params: dict[str, Any]) -> list[Trajectory]:
