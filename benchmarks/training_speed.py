@@ -11,7 +11,11 @@ ratios compare like with like. Variants:
 - ``plain_trl``: ``SFTTrainer(model, SFTConfig(output_dir, max_steps, batch size, lr, use_cpu))``,
   i.e. TRL's defaults (bf16 autocast, gradient checkpointing on);
 - ``ours``: ``train_sft`` with the phase's ``conf/base`` block (fp32, no checkpointing);
-- ``ours_packing``: the same plus ``packing: true`` (BFD packing, padding-free batches).
+- ``ours_packing``: the same plus ``packing: true`` (BFD packing, padding-free batches);
+- ``ours_grouped``: the same plus ``train_sampling_strategy: group_by_length`` (batches of rows of
+  similar length, so little padding; the rows and the loss are unchanged);
+- ``ours_padding_free``: the same plus ``padding_free: true`` (each batch one flat sequence with
+  per-row positions; transformers' masks keep the rows apart).
 
 Tokens are real (non-padding) tokens as TRL counts them; the data is the scripted expert's
 successes on tasks sampled from the environment, as the default pipelines produce them.
@@ -81,7 +85,7 @@ def _plain_trl(bundle, rows, sft: dict, steps: int, out: str) -> dict:
 def _ours(bundle, rows, training: dict, steps: int, out: str, **extra) -> dict:
     sft = {**training["sft"], "output_dir": out, "max_steps": steps, "eval_strategy": "no", "eval_on_start": False,
            "save_strategy": "no", "disable_tqdm": True, **extra}
-    if extra.get("packing"):
+    if extra.get("packing") or extra.get("padding_free"):
         trainer = build_trainer(bundle, rows, [], {**training, "sft": sft})
         result = trainer.train()
         return {"tokens": trainer._total_train_tokens, "seconds": result.metrics["train_runtime"],
@@ -115,6 +119,10 @@ def main() -> None:
                 "ours": lambda rows=rows, training=training: _ours(base, rows, training, args.steps, f"{tmp}/ours"),
                 "ours_packing": lambda rows=rows, training=training: _ours(base, rows, training, args.steps,
                                                                            f"{tmp}/pack", packing=True),
+                "ours_grouped": lambda rows=rows, training=training: _ours(
+                    base, rows, training, args.steps, f"{tmp}/grouped", train_sampling_strategy="group_by_length"),
+                "ours_padding_free": lambda rows=rows, training=training: _ours(
+                    base, rows, training, args.steps, f"{tmp}/pfree", padding_free=True),
             }
             out = {"rows": len(rows)}
             for name, run in variants.items():
@@ -124,7 +132,7 @@ def main() -> None:
                 r["tokens_per_s"] = round(r["tokens"] / r["seconds"], 1) if r["seconds"] else None
                 out[name] = r
                 print(phase, name, r, flush=True)
-            for name in ("ours", "ours_packing"):
+            for name in ("ours", "ours_packing", "ours_grouped", "ours_padding_free"):
                 out[f"{name}_vs_plain_trl"] = round(out[name]["tokens_per_s"] / out["plain_trl"]["tokens_per_s"], 3)
             results["phases"][phase] = out
     finally:

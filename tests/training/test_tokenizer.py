@@ -27,11 +27,33 @@ def test_round_trips_prompts_targets_and_any_unicode(tokenizer):
 def test_control_names_and_json_keys_are_few_tokens(tokenizer):
     _, trajs = expert_data()
     prompt = step_examples(trajs[0])[0]["messages"][1]["content"]
-    assert len(prompt) / len(tokenizer(prompt)["input_ids"]) > 5  # a generic BPE gets about 4 chars per token
-    assert len(tokenizer('", "control_type": "Button"}')["input_ids"]) <= 3
+    assert len(prompt) / len(tokenizer(prompt)["input_ids"]) > 3.5  # merges stay inside words and punctuation runs
+    assert len(tokenizer('", "control_type": "Button"}')["input_ids"]) <= 5
     assert len(tokenizer('{"thought": "')["input_ids"]) <= 3
     tokens = tokenizer.tokenize('{"label": "12", "control_text": "Bold"')
     assert "1" in tokens and "2" in tokens  # labels are copied digit by digit, never one memorised token
+
+
+def test_a_name_is_the_same_tokens_wherever_it_stands(tokenizer):
+    """``words`` pre-tokenization: the model can copy a control's name from a plan step into its answer."""
+    def ids(text: str, name: str) -> list[int]:
+        start = text.index(name)
+        enc = tokenizer(text, return_offsets_mapping=True)
+        return [i for i, (a, b) in zip(enc["input_ids"], enc["offset_mapping"], strict=True)
+                if a >= start and b <= start + len(name)]
+    name = "Page Color"
+    places = ['On the Design tab, click Page Color.', "Now: click 'Page Color'.", '"control_name": "Page Color", ',
+              "7|Page Color|SplitButton"]
+    first = ids(places[0], name)
+    assert first and all(ids(p, name) == first for p in places[1:])
+
+
+def test_lines_pretokenization_is_still_available():
+    plans, trajs = expert_data()
+    tok = train_bpe_tokenizer(corpus_texts(plans, trajs), vocab_size=1024, pretokenize="lines")
+    assert len(tok('", "control_type": "Button"}')["input_ids"]) <= 3
+    with pytest.raises(ValueError, match="pretokenize"):
+        train_bpe_tokenizer(["x"], pretokenize="chars")
 
 
 def test_chat_template_renders_prompts_that_prefix_the_conversation(tokenizer):

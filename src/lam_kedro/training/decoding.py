@@ -187,6 +187,9 @@ class ActionDecoder:
             joint log-probability: what the prompt already holds is copied, not re-spelled token by
             token, and the model decides only whether its action completes the step (``False``:
             both free text).
+        copy_decision: with ``copy_plan``, the thought goes on with ``" Now: "`` and a verb; a
+            ``click`` names one of the visible controls, chosen whole, and the action is then on
+            that control (the thought states the decision, the action carries it out).
     """
 
     def __init__(
@@ -203,6 +206,7 @@ class ActionDecoder:
         top_k: int = 64,
         score_controls: int = 8,
         copy_plan: bool = True,
+        copy_decision: bool = True,
     ) -> None:
         unknown = [f for f in functions if f not in FUNCTIONS]
         if unknown:
@@ -222,6 +226,7 @@ class ActionDecoder:
         self.top_k = top_k
         self.score_controls = 8 if score_controls is True else int(score_controls)
         self.copy_plan = bool(copy_plan)
+        self.copy_decision = bool(copy_decision)
         self._generator = torch.Generator().manual_seed(seed)
         self._vocab = _vocab(self.tokenizer)
         self._eos = self.tokenizer.eos_token_id
@@ -544,6 +549,34 @@ class ActionDecoder:
                 self._force('"')
         self._force("}")
 
+    def _decision(self, options: Sequence[Mapping[str, str]]) -> list[int] | None:
+        """The thought's ``" Now: <decision>."`` after the plan step (the expert's thoughts end so).
+
+        The verb is the model's choice; a ``click`` names a visible control that can be clicked,
+        chosen whole by joint log-probability; the thought is then closed and the control's indices
+        in ``options`` are returned (the action is on it: the thought and the action agree). Other
+        verbs go on as free text (``None``). With ``copy_decision`` off the whole rest of the
+        thought is free.
+        """
+        if not self.copy_decision:
+            return None
+        self._force(" Now: ")
+        if self._select(["click '", "select '", "type '", "press "]) != 0:
+            return None
+        clickable = VALID_ON["click_input"]
+        names: dict[str, list[int]] = {}
+        for i, c in enumerate(options):
+            if clickable is None or str(c.get("control_type", "")) in clickable:
+                names.setdefault(str(c.get("control_text", "")), []).append(i)
+        if not names:
+            return None
+        # each candidate runs on to the label's opening quote, as the thought ends in training
+        # (a tokenizer that merges "'.\", \"control_label\": \"" into one token scores it as trained)
+        texts = [json.dumps(n, ensure_ascii=False)[1:-1] + '\'.", "control_label": "' for n in names]
+        pick = self._choose(texts)
+        self._force(texts[pick])
+        return list(names.values())[pick]
+
     def _plan(self, previous: Sequence[str]) -> None:
         """The plan list and the closing brace, after ``"plan": `` has been emitted (or is pending).
 
@@ -604,20 +637,29 @@ class ActionDecoder:
         previous = plan_from_messages(messages) if self.copy_plan else []
         # The opening is held back whole: the model's first token usually runs on into the thought.
         self._pending = '{"thought": "'
+        options = [c for c in controls if c.get("label")]
+        named: list[int] | None = None  # the controls the thought's decision names
         if previous:  # the thought opens with the step in progress: the first one the prompt's plan lists
             self._force(json.dumps(strip_step_marker(previous[0]), ensure_ascii=False)[1:-1])
-        self._string()
-        self._force('", "control_label": "')
+            named = self._decision(options)
+        if named is None:
+            self._string()
+            self._force('", "control_label": "')
         # Candidates run on through the fixed text after each decision (and through every
         # enumerable decision after it), so a tokenizer that merges across them keeps its tokens.
         tails = [f', "status": "{s}", "plan": ' for s in _STATUSES]
-        options = [c for c in controls if c.get("label")]
         label_texts = [
             json.dumps(str(c["label"]))[1:] + ', "control_name": '
             + json.dumps(str(c.get("control_text", "")), ensure_ascii=False) + ', "function": "' for c in options
         ]
         empty = ['", "control_name": "", "function": "", "args": {}' + t for t in tails]
-        if self.score_controls and options:
+        if named and len(named) == 1:  # the thought named one control: the action is on it
+            chosen = named[0]
+            self._force(label_texts[chosen])
+        elif named:  # several controls share the name: the model's joint choice among them
+            chosen = named[self._choose([label_texts[i] for i in named])]
+            self._force(label_texts[chosen])
+        elif self.score_controls and options:
             # label and name judged together: a model that cannot look a label up yet still
             # knows which control *name* it wants (it usually just wrote it in the thought).
             # The model's likeliest labels (by the token where they part) are scored up to the

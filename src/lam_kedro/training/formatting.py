@@ -7,19 +7,54 @@ every policy and the server go through it, so a model is served what it was trai
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from lam_kedro.agent.prompt import plan_messages, render_plan_target, step_examples
 
-__all__ = ["to_model_messages", "sft_row", "plan_rows", "step_rows", "train_eval_split"]
+__all__ = ["compact_controls", "to_model_messages", "sft_row", "plan_rows", "step_rows", "train_eval_split"]
+
+
+_CONTROLS_SLOT = "<Available Control Item:>"
+
+
+def compact_controls(content: str) -> str:
+    """The control list of a step prompt as ``label|control_text|control_type`` lines.
+
+    The same facts in a third of the characters, and each name stands alone between separators,
+    so a tokenizer splits it as it splits the name in the answer's JSON or in a plan step: the
+    model can match what it writes against what the prompt lists. Other lines are unchanged.
+    """
+    if _CONTROLS_SLOT not in content:
+        return content
+    head, body = content.split(_CONTROLS_SLOT, 1)
+    lines = body.split("\n")
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if text.startswith("<") and text.endswith(":>"):
+            break
+        if not text.startswith("{"):
+            continue
+        try:
+            item = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(item, dict) and "label" in item:
+            lines[i] = "|".join(str(item.get(k, "")).replace("\n", " ")
+                                for k in ("label", "control_text", "control_type"))
+    return head + _CONTROLS_SLOT + "\n".join(lines)
 
 
 def to_model_messages(messages: Sequence[Mapping[str, str]], info: Mapping[str, Any] | None) -> list[dict[str, str]]:
-    """The messages as the model sees them: without the system message when ``info["system_prompt"]`` is False."""
-    keep_system = (info or {}).get("system_prompt", True) is not False
-    return [{"role": m["role"], "content": m["content"]} for m in messages if keep_system or m["role"] != "system"]
+    """The messages as the model sees them: without the system message when ``info["system_prompt"]`` is False,
+    and with the control list compacted (``compact_controls``) when ``info["compact_controls"]`` is True."""
+    info = info or {}
+    keep_system = info.get("system_prompt", True) is not False
+    compact = bool(info.get("compact_controls", False))
+    return [{"role": m["role"], "content": compact_controls(m["content"]) if compact and m["role"] == "user"
+             else m["content"]} for m in messages if keep_system or m["role"] != "system"]
 
 
 def sft_row(messages: Sequence[Mapping[str, str]], target: str, info: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -182,13 +182,15 @@ def build_base_model(
     dtype = params.get("dtype", "float32")
     if kind == "tiny":
         tok = params.get("tokenizer", {})
-        texts = corpus_texts(task_plans, trajectories, tok.get("max_trajectories"))
+        texts = corpus_texts(task_plans, trajectories, tok.get("max_trajectories"),
+                             compact=bool(params.get("compact_controls", False)))
         tokenizer = train_bpe_tokenizer(
             texts,
             vocab_size=tok.get("vocab_size", 4096),
             min_frequency=tok.get("min_frequency", 2),
             max_token_length=tok.get("max_token_length", 32),
             model_max_length=params.get("config", {}).get("max_position_embeddings", 4096),
+            pretokenize=tok.get("pretokenize", "words"),
         )
         model = build_tiny_model(tokenizer, params.get("architecture", "llama"), params.get("config"), dtype,
                                  params.get("seed", 0))
@@ -210,6 +212,7 @@ def build_base_model(
         "source": source,
         "dtype": str(dtype),
         "system_prompt": bool(params.get("system_prompt", True)),
+        "compact_controls": bool(params.get("compact_controls", False)),
         "parameters": count_parameters(model),
         "vocab_size": len(tokenizer),
     }

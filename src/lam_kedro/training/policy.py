@@ -59,6 +59,8 @@ class DecodeConfig(BaseModel):
     copy_plan: bool = Field(True, description="the thought opens with the first step of the prompt's "
                                               "<Previous Plans:> and the answer's plan keeps or drops it, chosen "
                                               "whole (false: both free text)")
+    copy_decision: bool = Field(True, description="with copy_plan: the thought's ' Now: click ...' names a "
+                                                  "visible control, chosen whole, and the action is on it")
     top_k: int = Field(64, ge=1, description="model's best tokens checked against the grammar per step")
     prefix_cache: bool = Field(True, description="reuse the KV cache of the prompt prefix shared with the "
                                                  "previous step")

@@ -269,6 +269,7 @@ def train_reward_model(base: ModelBundle, rows: Sequence[dict[str, Any]], params
     info = {"generation": "reward", "kind": "reward_model", "task": "seq_cls",
             "parent": base.generation, "base": base.info.get("base"), "adapter": None,
             "system_prompt": base.info.get("system_prompt", True),
+            "compact_controls": base.info.get("compact_controls", False),
             "lora": {**PAPER_LORA, **dict(params.get("lora") or {})}, "merged_lora": True,
             "max_length": max_length}
     bundle = ModelBundle(merged, tokenizer, info)

@@ -20,6 +20,7 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, train
 from transformers import PreTrainedTokenizerFast
 
 from lam_kedro.agent.prompt import plan_messages, render_plan_target, step_examples
+from lam_kedro.training.formatting import compact_controls
 
 __all__ = ["CHAT_TEMPLATE", "SPECIAL_TOKENS", "corpus_texts", "train_bpe_tokenizer"]
 
@@ -43,7 +44,8 @@ SPECIAL_TOKENS: dict[str, str] = {
 
 
 def corpus_texts(
-    task_plans: Iterable[Any], trajectories: Iterable[Any], max_trajectories: int | None = None
+    task_plans: Iterable[Any], trajectories: Iterable[Any], max_trajectories: int | None = None,
+    compact: bool = False,
 ) -> Iterator[str]:
     """Every text the phases train on: plan prompts and targets, step prompts and action targets.
 
@@ -59,18 +61,29 @@ def corpus_texts(
             break
         for ex in step_examples(traj):
             for m in ex["messages"]:
-                yield m["content"]
+                yield compact_controls(m["content"]) if compact else m["content"]
             yield ex["target"]
 
 
-def _pre_tokenizer() -> pre_tokenizers.PreTokenizer:
-    return pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Split(Regex(r"\n"), behavior="isolated"),
-            pre_tokenizers.Digits(individual_digits=True),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-        ]
-    )
+#: ``words``: a word (letters and underscores) with at most one trailing space, one digit, or a run
+#: of anything else (punctuation and spaces: ``", "``) is a piece; merges stay inside a piece.
+_WORDS = r"[A-Za-z_]+ ?|[0-9]|[^A-Za-z0-9_\n]+"
+PRETOKENIZE: tuple[str, ...] = ("words", "lines")
+
+
+def _pre_tokenizer(pretokenize: str = "words") -> pre_tokenizers.PreTokenizer:
+    """``words`` (default): a name is the same tokens wherever it stands (a plan step, the control
+    list, the answer's JSON), so the model can copy it; ``lines``: merges may cross spaces and
+    punctuation (shorter sequences, but ``Watermark`` in a sentence and in JSON are other tokens)."""
+    if pretokenize not in PRETOKENIZE:
+        raise ValueError(f"base_model.tokenizer.pretokenize: {pretokenize!r} is not one of {PRETOKENIZE}")
+    pieces = [pre_tokenizers.Split(Regex(r"\n"), behavior="isolated")]
+    if pretokenize == "words":
+        pieces.append(pre_tokenizers.Split(Regex(_WORDS), behavior="isolated"))
+    else:
+        pieces.append(pre_tokenizers.Digits(individual_digits=True))
+    pieces.append(pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False))
+    return pre_tokenizers.Sequence(pieces)
 
 
 def train_bpe_tokenizer(
@@ -80,6 +93,7 @@ def train_bpe_tokenizer(
     max_token_length: int | None = 32,
     model_max_length: int = 4096,
     extra_tokens: Sequence[str] = (),
+    pretokenize: str = "words",
 ) -> PreTrainedTokenizerFast:
     """Train a byte-level BPE on ``texts`` and wrap it as a transformers tokenizer with a chat template.
 
@@ -87,7 +101,7 @@ def train_bpe_tokenizer(
     unknown token. ``max_token_length`` keeps a whole repeated line from becoming one token.
     """
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = _pre_tokenizer()
+    tok.pre_tokenizer = _pre_tokenizer(pretokenize)
     tok.decoder = decoders.ByteLevel()
     specials = list(dict.fromkeys([*SPECIAL_TOKENS.values(), *extra_tokens]))
     trainer = trainers.BpeTrainer(
