@@ -175,45 +175,65 @@ def test_visual_requests_are_answered_from_their_text_and_images_counted(srv):
 
 
 def _mutations(rng: random.Random, valid: dict[str, Any]) -> bytes:
-    """One random body: random JSON, broken bytes, or a valid UFO request with a random part replaced."""
+    """One random body: broken bytes, random JSON, a valid UFO request with a field replaced, or (most
+    often) with its prompt text damaged: a slot's value, the control list, the blackboard, a marker."""
     def value(depth: int = 0) -> Any:
         kind = rng.randrange(9 if depth < 6 else 5)
         if kind == 0:
             return rng.choice([None, True, False, 0, -1, 2**70, 1e308, -0.0, 3.5])
         if kind in (1, 2):
-            alphabet = "<>:{}[]\"'\\ aZ09\n\té€𝄞" + "".join(rng.choice(["<Available Control Item:>", "<User Request:>",
-                                                                        "<Sub-task for you to complete:>", "[Step "
-                                                                        "Trajectories Completed Previously:]"]))
+            alphabet = "<>:{}[]\"'\\ aZ09\n\té€𝄞" + rng.choice(
+                ["<Available Control Item:>", "<User Request:>", "<Sub-task for you to complete:>",
+                 "[Step Trajectories Completed Previously:]", "<Your Next Plan:>", "<Previous Actions:>"])
             return "".join(rng.choice(alphabet) for _ in range(rng.randrange(40)))
         if kind in (3, 4):
-            return rng.choice(["lam", "user", "system", "text", "image_url", "", "CONTINUE"])
+            return rng.choice(["lam", "user", "system", "text", "image_url", "", "CONTINUE", "label", "id"])
         if kind in (5, 6):
             return [value(depth + 1) for _ in range(rng.randrange(4))]
         return {rng.choice(["model", "messages", "role", "content", "type", "text", "max_tokens", "temperature",
-                            "label", "n", "stream"]): value(depth + 1) for _ in range(rng.randrange(4))}
+                            "label", "control_text", "id", "name", "Function", "Args", "Action", "Subtask"]):
+                value(depth + 1) for _ in range(rng.randrange(4))}
 
     roll = rng.random()
-    if roll < 0.15:
+    if roll < 0.1:
         return bytes(rng.randrange(256) for _ in range(rng.randrange(64)))
-    if roll < 0.3:
+    if roll < 0.2:
         return json.dumps(value()).encode()
     body = json.loads(json.dumps(valid))
-    target: Any = body
-    path = rng.choice([["model"], ["messages"], ["messages", 0], ["messages", 1, "content"],
-                       ["messages", 1, "content", -1, "text"], ["temperature"], ["max_tokens"], ["stream"], ["n"]])
-    for key in path[:-1]:
-        target = target[key]
-    last = path[-1]
-    if path[-1] == "text" and rng.random() < 0.6:  # cut or splice the UFO prompt text itself
-        text = target[last]
-        i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
-        target[last] = text[:i] + str(value()) + text[j:]
-    else:
-        target[last] = value()
+    parts = body["messages"][1]["content"]
+    text = parts[-1]["text"]
+    if roll < 0.35:  # a field of the request
+        path = rng.choice([["model"], ["messages"], ["messages", 0], ["messages", 1, "content"], ["temperature"],
+                           ["max_tokens"], ["stream"], ["n"], ["top_p"], ["user"], ["response_format"]])
+        target: Any = body
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value()
+    else:  # the prompt itself
+        how = rng.randrange(5)
+        if how == 0:  # splice
+            i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+            parts[-1]["text"] = text[:i] + str(value()) + text[j:]
+        elif how == 1:  # the control list replaced by random JSON (or a damaged copy of it)
+            head, _, rest = text.partition("<Available Control Item:> ")
+            controls, nl, tail = rest.partition("\n")
+            new = json.dumps(value()) if rng.random() < 0.5 else controls[: rng.randrange(len(controls) + 1)]
+            parts[-1]["text"] = head + "<Available Control Item:> " + new + nl + tail
+        elif how == 2:  # a blackboard of random steps
+            steps = [value(2) if rng.random() < 0.5 else {"Step": i, "Subtask": value(3), "Action": value(3)}
+                     for i in range(rng.randrange(4))]
+            parts.insert(0, {"type": "text", "text": "[Step Trajectories Completed Previously:]\n "
+                             + json.dumps(steps)})
+        elif how == 3:  # a slot marker removed or doubled
+            marker = rng.choice(["<Available Control Item:>", "<Sub-task for you to complete:>", "<Your Next Plan:>",
+                                 "<Overall User Request:>"])
+            parts[-1]["text"] = text.replace(marker, rng.choice(["", marker + " " + marker]), 1)
+        else:  # valid sampling values: the answer reaches the model
+            body.update(temperature=rng.uniform(0, 2), top_p=rng.random(), max_tokens=rng.randrange(1, 4000))
     raw = json.dumps(body, ensure_ascii=rng.random() < 0.5)
-    if rng.random() < 0.1:  # a lone surrogate or a non-finite number, spelled in JSON
+    if rng.random() < 0.05:  # a lone surrogate or a non-finite number, spelled in JSON
         raw = raw.replace('"lam"', rng.choice(['"\\ud800"', '"l\\udc00am"', "NaN"]), 1)
-    if rng.random() < 0.05:
+    if rng.random() < 0.03:
         raw = raw[: rng.randrange(len(raw))]
     return raw.encode("utf-8", "surrogatepass")
 
@@ -242,7 +262,8 @@ def test_fuzz_thousands_of_random_bodies_get_no_5xx_and_the_server_lives(srv):
                 assert set(reply["error"]) == {"message", "type", "param", "code"}, reply
     finally:
         conn.close()
-    assert sent >= 1000, statuses
+    print(f"fuzz: {sent} bodies in {time.monotonic() - deadline + 240:.0f} s, statuses {sorted(statuses.items())}")
+    assert sent >= 1500, statuses
     assert statuses.get(200, 0) > 0 and sum(v for k, v in statuses.items() if 400 <= k < 500) > sent / 2, statuses
     health = http.client.HTTPConnection(srv.host, srv.port, timeout=10)
     health.request("GET", "/health")
