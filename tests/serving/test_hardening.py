@@ -290,11 +290,20 @@ def test_a_no_op_continue_becomes_fail_and_the_same_prompt_again_is_detected(sha
         first = post(s, body)[2]["choices"][0]["message"]["content"]
         second = post(s, body)[2]["choices"][0]["message"]["content"]
         other_user = post(s, {**body, "user": "another-ufo"})[2]["choices"][0]["message"]["content"]
+        # a rerun: the first prompt again after the episode went on (a later step came in between)
+        later = ufo_request(version, "page_orientation")
+        later["messages"][1]["content"].insert(0, {"type": "text", "text": "[Step Trajectories Completed "
+                                                   "Previously:]\n " + json.dumps([{"Step": 1, "Action": [
+                                                       {"Function": "click_input", "Args": {}, "ControlLabel": "1",
+                                                        "ControlText": "File", "function": "click_input"}]}])})
+        post(s, later)
+        rerun = post(s, body)[2]["choices"][0]["message"]["content"]
     if ufo.status_of(version, first) in ("CONTINUE", "CONFIRM"):
         assert ufo.status_of(version, second) == "FAIL" and "asked again" in ufo.comment_of(version, second)
         assert other_user == first  # another client (its "user") is not the same episode
     else:  # an answer that ends the sub-task is simply given again
         assert second == first
+    assert rerun == first
 
 
 def test_the_same_action_a_third_time_in_a_row_is_fail(shared_dir):
@@ -312,7 +321,12 @@ def test_the_same_action_a_third_time_in_a_row_is_fail(shared_dir):
             body = {"model": "lam", "messages": ufo.ufo_messages("v1.2.1", task.request, obs, history, [])}
             answer = ufo.check_ufo1(post(s, body)[2]["choices"][0]["message"]["content"])
             assert answer["Status"] == want, answer
-    assert "already taken 2 time(s)" in answer["Comment"] and answer["Function"] == ""
+        assert "already taken 2 time(s)" in answer["Comment"] and answer["Function"] == ""
+        # the first step twice in a row: the action did nothing, the second answer says so
+        first = {"model": "lam", "messages": ufo.ufo_messages("v1.2.1", task.request, obs, [], [])}
+        answers = [ufo.check_ufo1(post(s, first)[2]["choices"][0]["message"]["content"]) for _ in range(2)]
+    assert answers[0]["Status"] == "CONTINUE" and answers[0]["Function"] == "select_text"
+    assert answers[1]["Status"] == "FAIL" and "twice in a row" in answers[1]["Comment"], answers[1]
 
 
 # -- item 3: the safety layer over HTTP --------------------------------------------------------------

@@ -3,12 +3,14 @@
 ``StepGuard.review(prompt, fields)`` (``ufo_prompt.format_answer``'s ``review`` hook) sees every
 usable step answer before it leaves ``lam serve`` and may change its status:
 
-- **The same prompt again.** A step prompt re-renders the whole episode so far (request, controls,
-  previous actions, plan), so receiving the same one again means nothing changed since it was
-  answered: the client executed nothing, or the action had no effect. If that earlier answer was
-  an action that continues, the repeat is answered ``FAIL`` with the reason instead of the same
-  action again (``repeat_ttl_s``; ``0`` switches it off). A request's ``user`` field keeps two
-  clients apart.
+- **The same prompt twice in a row.** A step prompt re-renders the whole episode so far (request,
+  controls, previous actions, plan), so when the next step prompt for a request is the same as the
+  last one, nothing changed since it was answered: the client executed nothing, or the action had
+  no effect. If that answer was an action that continues, the repeat is answered ``FAIL`` with the
+  reason instead of the same action again. "In a row" is per request text (and the request's
+  ``user`` field, which keeps two clients apart): a rerun of a task, whose first prompt follows
+  the later steps of the earlier run, is not a repeat. Remembered for ``repeat_ttl_s`` (``0``
+  switches it off).
 - **The same action again.** An action identical to the last ``max_repeats`` previous actions
   (UFO's "RepeatTimes") is answered ``FAIL``: it was tried and did not help.
 - **Safety** (``serving.safety.SafetyConfig``, the file ``lam agent --safety-config`` reads): a
@@ -39,10 +41,15 @@ from lam_kedro.serving.ufo_prompt import ChatPrompt
 __all__ = ["StepGuard", "prompt_key"]
 
 
-def prompt_key(prompt: ChatPrompt, user: str | None = None) -> str:
-    """A digest of what the model is asked (the re-rendered prompt), its dialect and the client's ``user``."""
-    text = json.dumps([prompt.dialect, user or "", prompt.messages()], ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, ensure_ascii=True).encode()).hexdigest()
+
+
+def prompt_key(prompt: ChatPrompt, user: str | None = None) -> tuple[str, str]:
+    """``(episode, step)`` digests: the request as the client's ``user`` asks it in its dialect, and
+    the whole re-rendered prompt (the step within that episode)."""
+    episode = _digest([prompt.dialect, user or "", prompt.request])
+    return episode, _digest([episode, prompt.messages()])
 
 
 def _withhold(fields: dict[str, Any], status: str, why: str) -> dict[str, Any]:
@@ -67,7 +74,7 @@ class StepGuard:
         self.repeat_ttl_s = repeat_ttl_s
         self.max_repeats = max_repeats
         self.memory = memory
-        self._seen: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._seen: OrderedDict[str, tuple[float, str, str]] = OrderedDict()
         self._lock = threading.Lock()
         self.events: dict[str, int] = {}
 
@@ -75,41 +82,41 @@ class StepGuard:
         with self._lock:
             self.events[kind] = self.events.get(kind, 0) + 1
 
-    def _previous(self, key: str) -> str | None:
-        """The status answered to ``key`` within the TTL, if any."""
+    def _previous(self, episode: str, step: str) -> str | None:
+        """The status answered to ``step`` if it was the episode's last step prompt (within the TTL)."""
         if not self.repeat_ttl_s:
             return None
         now = time.monotonic()
         with self._lock:
             while self._seen and next(iter(self._seen.values()))[0] < now - self.repeat_ttl_s:
                 self._seen.popitem(last=False)
-            hit = self._seen.get(key)
-        return hit[1] if hit else None
+            hit = self._seen.get(episode)
+        return hit[2] if hit and hit[1] == step else None
 
-    def _remember(self, key: str, status: str) -> None:
+    def _remember(self, episode: str, step: str, status: str) -> None:
         if not self.repeat_ttl_s:
             return
         with self._lock:
-            self._seen.pop(key, None)
-            self._seen[key] = (time.monotonic(), status)
+            self._seen.pop(episode, None)
+            self._seen[episode] = (time.monotonic(), step, status)
             while len(self._seen) > self.memory:
                 self._seen.popitem(last=False)
 
     def review(self, prompt: ChatPrompt, fields: dict[str, Any], user: str | None = None) -> dict[str, Any]:
         """``fields`` as the client should get them (a new dict when anything changed)."""
-        key = prompt_key(prompt, user)
-        previous = self._previous(key)
+        episode, step = prompt_key(prompt, user)
+        previous = self._previous(episode, step)
         out = self._review(prompt, fields, previous)
-        self._remember(key, out["status"] if out.get("function") else "")
+        self._remember(episode, step, out["status"] if out.get("function") else "")
         return out
 
     def _review(self, prompt: ChatPrompt, fields: dict[str, Any], previous: str | None) -> dict[str, Any]:
         cfg = self.safety
         if previous in ("CONTINUE", "CONFIRM"):
             self._count("repeated_prompt")
-            return _withhold(fields, "FAIL", "The same step was asked again with nothing changed since it was "
-                                             "answered (same request, controls, previous actions and plan): the "
-                                             "last action had no effect, so repeating it would loop")
+            return _withhold(fields, "FAIL", "The same step was asked again, twice in a row, with nothing changed "
+                                             "since it was answered (same request, controls, previous actions and "
+                                             "plan): the last action had no effect, so repeating it would loop")
         if len(prompt.previous_actions) >= cfg.max_steps:
             self._count("step_limit")
             return _withhold(fields, "FAIL", f"Step limit: {len(prompt.previous_actions)} actions taken, the "
