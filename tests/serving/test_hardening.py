@@ -384,3 +384,54 @@ def test_safety_rules_and_modes_come_from_the_config_file(shared_dir, tmp_path: 
         with ServerThread(create_app(scripted(act), api_key=KEY, guard=StepGuard(safety))) as s:
             answer = ufo.check_ufo1(post(s, body)[2]["choices"][0]["message"]["content"])
         assert answer["Status"] == status and comment in answer["Comment"], (text, answer)
+
+
+# -- item 6: replicas, and a time limit ---------------------------------------------------------------
+def test_replicas_answer_concurrent_requests_as_one_decoder_would(trained_lam, shared_dir):
+    """Two decoders over one model (lam serve --workers 2): 16 concurrent requests, each its own answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = [ufo_request(v, f) for v in ("v1.2.1", "v3.0.5")
+              for f in ("bold_text", "italic_text", "font_size", "page_orientation", "underline_text",
+                        "align_center", "insert_table", "find_replace")]
+    single = lam_generate(trained_lam, {"max_new_tokens": 24})
+    with ServerThread(create_app(single, api_key=KEY, guard=StepGuard(repeat_ttl_s=0))) as s:
+        expected = [post(s, b)[2]["choices"][0]["message"]["content"] for b in bodies]
+    replicas = [lam_generate(trained_lam, {"max_new_tokens": 24}) for _ in range(2)]
+    with ServerThread(create_app(replicas, api_key=KEY, guard=StepGuard(repeat_ttl_s=0))) as s, \
+            ThreadPoolExecutor(16) as pool:
+        got = list(pool.map(lambda b: post(s, b), bodies))
+    assert [g[0] for g in got] == [200] * len(bodies)
+    assert [g[2]["choices"][0]["message"]["content"] for g in got] == expected
+
+
+def test_a_long_request_times_out_and_does_not_hold_up_short_ones(shared_dir):
+    import threading
+
+    in_flight, peak, lock = [0], [0], threading.Lock()
+
+    def model(messages: list[dict[str, str]]) -> str:
+        slow = "ital" in parse_chat_prompt(messages).request.lower()  # the italic task, not the Italic button
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(3.0 if slow else 0.05)
+        with lock:
+            in_flight[0] -= 1
+        return json.dumps({"thought": "", "control_label": "", "control_name": "", "function": "", "args": {},
+                           "status": "FINISH", "plan": []})
+
+    app = create_app([model, model], api_key=KEY, request_timeout_s=1.0)
+    with ServerThread(app) as s:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2) as pool:
+            slow = pool.submit(post, s, ufo_request(family="italic_text"))
+            time.sleep(0.2)
+            start = time.perf_counter()
+            fast = [post(s, ufo_request(family="bold_text")) for _ in range(3)]
+            fast_s = time.perf_counter() - start
+            status, _, reply = slow.result()
+    assert [f[0] for f in fast] == [200] * 3 and fast_s < 1.0, fast_s  # the other replica kept answering
+    assert status == 504 and reply["error"]["code"] == "timeout" and "within 1 s" in reply["error"]["message"]
+    assert peak[0] == 2

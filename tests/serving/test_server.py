@@ -429,9 +429,13 @@ def test_lam_serve_command_serves_a_saved_model(tiny_bundle, expert, tmp_path: P
     port = _free_port()
     lam = Path(sys.executable).parent / "lam"
     env = {**os.environ, "LAM_API_KEY": KEY, "KEDRO_DISABLE_TELEMETRY": "1", "DVC_NO_ANALYTICS": "1"}
+    safety = tmp_path / "safety.yaml"
+    safety.write_text("mode: ask\nrules:\n  - name: no_watermark\n    control_text: 'Watermark.*'\n",
+                      encoding="utf-8")
     proc = subprocess.Popen(
         [str(lam), "serve", "--model", str(tmp_path / "model"), "--port", str(port), "--max-new-tokens", "8",
-         "--log-level", "warning"],  # constrained decoding: the default
+         "--log-level", "warning", "--safety-config", str(safety), "--workers", "2", "--request-timeout", "60"],
+        # constrained decoding: the default
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
     try:
@@ -458,4 +462,13 @@ def test_lam_serve_command_serves_a_saved_model(tiny_bundle, expert, tmp_path: P
         proc.terminate()
         output = proc.communicate(timeout=30)[0]
     assert f"at {base}/v1" in output and 'API_TYPE: "openai"' in output and 'API_MODEL: "lam"' in output
+    assert "safety: sensitive actions -> ask (rules: no_watermark)" in output
+    assert "# config/ufo/agents.yaml" in output and "# ufo/config/config.yaml" in output  # both UFO versions
     assert KEY not in output  # the key is never echoed
+
+
+def test_lam_serve_refuses_a_bad_safety_config_naming_it(tmp_path: Path):
+    bad = tmp_path / "safety.yaml"
+    bad.write_text("mode: maybe\n", encoding="utf-8")
+    result = CliRunner().invoke(serve_command, ["--api-key", "k", "--safety-config", str(bad)])
+    assert result.exit_code == 2 and "--safety-config" in result.output and "mode" in result.output

@@ -86,10 +86,14 @@ def ufo_config_lines(base_url: str, model_name: str, auth: bool, version: str = 
 @click.option("--repeat-ttl", default=600.0, show_default=True, type=click.FloatRange(min=0),
               help="seconds a step prompt is remembered: the same prompt again within it, after an action, is "
                    "answered FAIL (no progress); 0 switches it off")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="decoder replicas over the one loaded model: that many requests generate at once")
+@click.option("--request-timeout", default=300.0, show_default=True, type=click.FloatRange(min=0),
+              help="seconds a request may wait and generate before it is answered 504; 0: no limit")
 def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_auth: bool,
                   constrained: bool | None, max_body_bytes: int, max_new_tokens: int | None, tracking_uri: str | None, model_name: str,
                   log_level: str, ufo_dialect: str, safety_config: Path | None, allow: tuple[str, ...],
-                  repeat_ttl: float) -> None:
+                  repeat_ttl: float, workers: int, request_timeout: float) -> None:
     """Serve a LAM as an OpenAI-compatible chat-completions endpoint (UFO's AppAgent model).
 
     Requires an API key (--api-key or LAM_API_KEY) unless --no-auth is given. See docs/serving.md.
@@ -136,12 +140,12 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
     except ModelNotFoundError as err:
         raise click.ClickException(str(err)) from err
     try:
-        generate = lam_generate(bundle, decode)
+        replicas = [lam_generate(bundle, decode) for _ in range(workers)]
     except ImportError as err:
         raise click.ClickException(
             f"constrained decoding is not available ({err}); start with --no-constrained"
         ) from err
-    app = create_app(generate, api_key=api_key or None, model_name=model_name, max_body_bytes=max_body_bytes,
+    app = create_app(replicas, api_key=api_key or None, request_timeout_s=request_timeout or None, model_name=model_name, max_body_bytes=max_body_bytes,
                      token_counter=bundle_token_counter(bundle, decode_reserve(decode)), no_auth=no_auth,
                      guard=StepGuard(safety, repeat_ttl_s=repeat_ttl), ufo_dialect=ufo_dialect)  # type: ignore[arg-type]
 

@@ -23,7 +23,8 @@ Every ``/v1`` route needs ``Authorization: Bearer <api_key>`` (401 otherwise). B
 while reading when the length is not declared. Errors have OpenAI's shape
 ``{"error": {"message", "type", "param", "code"}}``; bad input of any kind (deep nesting, lone
 surrogates, ``NaN``, unreadable slots) is a 4xx, a 5xx only means the model itself failed. The model is not thread-safe, so generation
-runs under one lock: concurrent requests queue and each gets the answer to its own prompt.
+runs on ``len(generate)`` replicas (one by default): concurrent requests take a free replica or
+wait in arrival order, and each gets the answer to its own prompt.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import hmac
 import json
 import logging
 import math
+import queue
 import re
 import threading
 import time
@@ -194,13 +196,20 @@ class _Answer:
 
 
 class _Model:
-    """``generate`` and the token counter behind one lock: the model runs one prompt at a time."""
+    """The model replicas (``generate`` callables, each used by one request at a time) and the
+    token counter. A request takes a free replica, or waits for one in arrival order."""
 
-    def __init__(self, generate: Generate, counter: TokenCounter, guard: StepGuard | None) -> None:
-        self.generate = generate
+    def __init__(self, generate: Generate | Sequence[Generate], counter: TokenCounter,
+                 guard: StepGuard | None) -> None:
+        replicas = [generate] if callable(generate) else list(generate)
+        if not replicas:
+            raise ValueError("no model replica to serve")
         self.counter = counter
         self.guard = guard
-        self._lock = threading.Lock()
+        self.replicas = len(replicas)
+        self._free: queue.Queue[Generate] = queue.Queue()
+        for g in replicas:
+            self._free.put(g)
 
     def read(self, prompt: ChatPrompt) -> int:
         """Tokens of the prompt as the model reads it; a prompt over the window is a 400."""
@@ -219,8 +228,11 @@ class _Model:
     def answer(self, prompt: ChatPrompt, prompt_tokens: int, max_tokens: int | None, user: str | None) -> _Answer:
         """The answer to a parsed prompt (``read`` first), cut at ``max_tokens`` tokens."""
         messages = prompt.messages()
-        with self._lock:
-            raw = self.generate(messages)
+        generate = self._free.get()  # FIFO: waiting requests are served in arrival order
+        try:
+            raw = generate(messages)
+        finally:
+            self._free.put(generate)
         if not isinstance(raw, str):
             raise TypeError(f"generate returned {type(raw).__name__}, not text")
         logger.debug("model output: %r", raw)
@@ -407,7 +419,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 # -- the app -------------------------------------------------------------------------------------
 def create_app(
-    generate: Generate,
+    generate: Generate | Sequence[Generate],
     api_key: str | None = None,
     *,
     model_name: str = "lam",
@@ -416,6 +428,7 @@ def create_app(
     no_auth: bool = False,
     guard: StepGuard | None = None,
     ufo_dialect: UfoDialect = "auto",
+    request_timeout_s: float | None = None,
 ) -> FastAPI:
     """The OpenAI-compatible app around ``generate`` (see the module docstring).
 
@@ -424,6 +437,9 @@ def create_app(
     model's tokenizer and window). ``guard`` reviews step answers (loops, safety; ``None``: a
     ``StepGuard()`` with the default safety config); ``ufo_dialect`` forces UFO 1.x/2.x (``ufo``) or
     UFO3 (``ufo3``) answers instead of reading the dialect from each request (``auto``).
+    ``generate`` may be a list of replicas (independent decoders over one model): that many
+    requests generate at once. A request not answered within ``request_timeout_s`` (waiting
+    included) gets a 504; its generation is abandoned, not killed, and frees its replica when done.
     """
     if not api_key and not no_auth:
         raise ValueError("an API key is required (pass api_key, or no_auth=True to serve without authentication)")
@@ -508,8 +524,12 @@ def create_app(
                            code="invalid_prompt") from None
         prompt_tokens = await anyio.to_thread.run_sync(model.read, prompt)
         try:
-            answer = await anyio.to_thread.run_sync(model.answer, prompt, prompt_tokens, max_tokens,
-                                                    payload.get("user"))
+            with anyio.fail_after(request_timeout_s):
+                answer = await anyio.to_thread.run_sync(model.answer, prompt, prompt_tokens, max_tokens,
+                                                        payload.get("user"), abandon_on_cancel=True)
+        except TimeoutError:
+            raise ApiError(504, f"no answer within {request_timeout_s:g} s (lam serve --request-timeout); "
+                           f"{model.replicas} replica(s) serve all requests", code="timeout") from None
         except Exception as err:  # the model failed: a 500 that says how, never a dropped connection
             logger.exception("generation failed")
             raise ApiError(500, f"the model failed to answer: {type(err).__name__}: {err}",
