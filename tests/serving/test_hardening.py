@@ -357,6 +357,22 @@ def test_a_sensitive_action_comes_back_as_ufos_confirm(shared_dir, version):
     assert action.function == "click_input" and action.control_label == act["control_label"]  # UFO asks, then runs it
 
 
+@pytest.mark.parametrize(("keys", "sensitive"), [("^a{DELETE}", True), ("^a{BACKSPACE}", True), ("^aHello", True),
+                                              ("^a^x", True), ("^a{RIGHT}{DELETE}", False), ("^b", False)])
+def test_clearing_the_document_is_confirmed_though_ufo_sends_no_document_text(shared_dir, keys, sensitive):
+    task = sample_task("bold_text", "one_line", 0)
+    assert task is not None
+    obs, _ = WordEnv().reset(task)
+    doc = next(c for c in obs.controls if c.control_type == "Document")
+    act = {"function": "keyboard_input", "args": {"keys": keys}, "control_label": doc.label,
+           "control_name": doc.control_text}
+    body = {"model": "lam", "messages": ufo.ufo_messages("v1.2.1", task.request, obs, [], [])}
+    with ServerThread(create_app(scripted(act), api_key=KEY)) as s:
+        answer = ufo.check_ufo1(post(s, body)[2]["choices"][0]["message"]["content"])
+    assert (answer["Status"] == "CONFIRM") == sensitive, answer
+    assert not sensitive or "clear_document" in answer["Comment"]
+
+
 def test_safety_rules_and_modes_come_from_the_config_file(shared_dir, tmp_path: Path):
     task = sample_task("watermark_preset", "one_line", 0)
     assert task is not None

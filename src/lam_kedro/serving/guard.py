@@ -19,7 +19,9 @@ usable step answer before it leaves ``lam serve`` and may change its status:
   config's ``rules``) comes back with status ``CONFIRM`` (``mode: ask``: UFO asks the person
   before executing it, in both UFO dialects), is refused (``mode: refuse``), or passes with a
   note (``mode: allow``). This project's own dialect has no ``CONFIRM``: there a sensitive action
-  is refused unless ``mode`` is ``allow``.
+  is refused unless ``mode`` is ``allow``. UFO prompts carry no document text: for them
+  ``clear_document`` is judged from the keys (Ctrl+A, then a key that removes the selection) and
+  the length-based ``delete_threshold`` does not apply.
 
 Every change is said in the answer's comment (or, in our own dialect, its thought).
 """
@@ -34,8 +36,9 @@ from collections import OrderedDict
 from typing import Any
 
 from lam_kedro.agent.prompt import summarize_action
+from lam_kedro.env.actions import ActionError, parse_keys
 from lam_kedro.env.types import Action, Control, Observation
-from lam_kedro.serving.safety import SafetyConfig, describe_action, sensitive_matches
+from lam_kedro.serving.safety import SafetyConfig, SensitiveMatch, describe_action, sensitive_matches
 from lam_kedro.serving.ufo_prompt import ChatPrompt
 
 __all__ = ["StepGuard", "prompt_key"]
@@ -61,6 +64,31 @@ def _withhold(fields: dict[str, Any], status: str, why: str) -> dict[str, Any]:
     if status == "FAIL":
         out["thought"] = f"{fields.get('thought', '')} [{why}]".strip()
     return out
+
+
+def _clears_unknown_document(action: Action) -> bool:
+    """Ctrl+A, then a key that removes the selection (Delete, Backspace, Ctrl+X, Enter, typing).
+
+    UFO prompts do not carry the document's text, so the length-based rules of ``safety`` cannot
+    see that this empties it; the key sequence alone says so.
+    """
+    if action.function != "keyboard_input":
+        return False
+    try:
+        keys = parse_keys(str(action.args.get("keys", "")))
+    except ActionError:
+        return False
+    selected = False
+    for k in keys:
+        ctrl = "^" in k.mods
+        if ctrl and k.name == "a":
+            selected = True
+        elif selected and ((ctrl and k.name == "x") or (not ctrl and k.name in ("", "ENTER", "TAB", "DELETE",
+                                                                                 "BACKSPACE"))):
+            return True
+        elif k.name in ("HOME", "END", "LEFT", "RIGHT", "UP", "DOWN") and "+" not in k.mods:
+            selected = False
+    return False
 
 
 class StepGuard:
@@ -138,7 +166,13 @@ class StepGuard:
         obs = Observation(title="", controls=controls, document=prompt.document or "")
         action = Action(str(fields.get("control_label") or ""), function, dict(fields.get("args") or {}),
                         "CONTINUE")
-        matches = sensitive_matches(action, obs, cfg)
+        unknown_text = prompt.document is None  # UFO sends no document text: its length-based rules cannot judge
+        matches = sensitive_matches(action, obs, cfg.model_copy(update={"clear_document": False,
+                                                                        "delete_threshold": None})
+                                    if unknown_text else cfg)
+        if unknown_text and cfg.clear_document and _clears_unknown_document(action):
+            matches.append(SensitiveMatch("clear_document", "it selects all (Ctrl+A) and then deletes or types "
+                                          "over it; the document's text is not in the prompt, so all of it may go"))
         if not matches:
             return fields
         why = "; ".join(f"{m.rule}: {m.reason}" for m in matches)
