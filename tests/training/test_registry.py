@@ -113,22 +113,38 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def readme_command(prefix: str) -> str:
+    """The README's command line that starts with ``prefix``, without its comment."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    line = next(ln for ln in readme.splitlines() if ln.startswith(prefix))
+    return line.split("  #")[0].strip()
+
+
 def test_mlflow_models_serve_answers_predictions(store: str, base: ModelBundle, tmp_path: Path):
-    """`mlflow models serve -m models:/lam@champion --env-manager local`: the real scoring server."""
+    """The README's `mlflow models serve -m models:/lam@champion --env-manager local`, run as written:
+    in the project folder (MLflow's default store is its `mlflow.db`) of a shell that ran
+    `source .venv/bin/activate`, nothing else on PATH or in the environment."""
     with mlflow.start_run():
         MlflowRegisteredModelDataset("lam", alias="champion", generate={"max_new_tokens": 24}).save(
             _generation(base, "lam2", "lam1"))
+    assert store == f"sqlite:///{tmp_path / 'mlflow.db'}"  # the project folder below is tmp_path
     _, trajs = expert_data()
     step = trajs[0].steps[0]
     record = {"request": trajs[0].task.task, "controls": step.observation["controls"], "previous_actions": [],
               "previous_plan": list(trajs[0].task.plan)}
     port = _free_port()
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "MLFLOW_TRACKING_URI": store, "MLFLOW_REGISTRY_URI": store,
-           "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    command = readme_command("mlflow models serve")
+    assert command == "mlflow models serve -m models:/lam@champion --env-manager local", command
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if Path(p) != bin_dir)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "VIRTUAL_ENV"))} | {"PATH": path}
+    # without the venv on PATH, MLflow cannot start its scoring server (it runs `uvicorn` by name)
+    bare = subprocess.run(["bash", "-c", f"{bin_dir / 'mlflow'} {command[len('mlflow '):]} -p {port}"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert bare.returncode != 0 and "uvicorn" in bare.stdout + bare.stderr, bare
     log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen([str(bin_dir / "mlflow"), "models", "serve", "-m", "models:/lam@champion",
-                             "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
+    proc = subprocess.Popen(["bash", "-c", f"source {bin_dir / 'activate'} && exec {command} -h 127.0.0.1 "
+                             f"-p {port} -w 1"], cwd=tmp_path,
                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 240

@@ -9,27 +9,49 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
+from lam_kedro.env.types import FUNCTIONS
+from lam_kedro.env.uia.tree import DEFAULT_CONTROL_TYPES
 from lam_kedro.serving.models import DEFAULT_MODEL_URI
 from lam_kedro.serving.server import DEFAULT_MAX_BODY_BYTES
 
-__all__ = ["serve_command", "ufo_config_lines"]
+__all__ = ["CONTROL_LIST", "serve_command", "ufo_config_lines"]
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def ufo_config_lines(base_url: str, model_name: str, auth: bool) -> list[str]:
-    """The ``APP_AGENT`` block of UFO's config.yaml that points UFO at this server."""
+#: UI Automation control types the LAM was trained on, for UFO's CONTROL_LIST (``env.uia.tree``):
+#: UFO's default list leaves out SplitButton and CheckBox, which Word uses for Header, Footer,
+#: Watermark, Margins, Orientation, Size and Columns.
+CONTROL_LIST: tuple[str, ...] = DEFAULT_CONTROL_TYPES
+
+
+def ufo_config_lines(base_url: str, model_name: str, auth: bool, version: str = "v1") -> list[str]:
+    """The lines of UFO's config that point its AppAgent at this server.
+
+    ``v1`` (UFO 1.x / 2.x): ``ufo/config/config.yaml`` (``APP_AGENT``) and
+    ``ufo/config/config_dev.yaml`` (``CONTROL_LIST``); ``v3``: ``config/ufo/agents.yaml`` and
+    ``config/ufo/system.yaml``. ``API_BASE`` is the base URL UFO's OpenAI client appends
+    ``/chat/completions`` to (the server also answers the full-endpoint form UFO's docs show).
+    """
     key = '"<your LAM_API_KEY>"' if auth else '"EMPTY"  # the server runs with --no-auth'
+    control_list = "[" + ", ".join(f'"{c}"' for c in CONTROL_LIST) + "]"
+    agents, system = (("config/ufo/agents.yaml", "config/ufo/system.yaml") if version == "v3"
+                      else ("ufo/config/config.yaml", "ufo/config/config_dev.yaml"))
     return [
+        f"# {agents}",
         "APP_AGENT:",
         "  VISUAL_MODE: False  # the LAM reads the control list, not screenshots",
         '  API_TYPE: "openai"',
         f'  API_BASE: "{base_url}"',
         f"  API_KEY: {key}",
         f'  API_MODEL: "{model_name}"',
+        f"# {system}",
+        f"CONTROL_LIST: {control_list}",
     ]
 
 
@@ -55,9 +77,23 @@ def ufo_config_lines(base_url: str, model_name: str, auth: bool) -> list[str]:
               help="the name clients put in 'model' (UFO's API_MODEL)")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--ufo-dialect", default="auto", show_default=True, type=click.Choice(["auto", "ufo", "ufo3"]),
+              help="answer UFO 1.x/2.x (CamelCase) or UFO3 (snake_case, an 'action' object); auto: read each request")
+@click.option("--safety-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="YAML/JSON of serving.safety.SafetyConfig, as lam agent reads it (rules, mode, allowlist)")
+@click.option("--allow", multiple=True, type=click.Choice(FUNCTIONS),
+              help="allow only these functions (repeat) [default: the config's, all nine]")
+@click.option("--repeat-ttl", default=600.0, show_default=True, type=click.FloatRange(min=0),
+              help="seconds a step prompt is remembered: the same prompt again within it, after an action, is "
+                   "answered FAIL (no progress); 0 switches it off")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="decoder replicas over the one loaded model: that many requests generate at once")
+@click.option("--request-timeout", default=300.0, show_default=True, type=click.FloatRange(min=0),
+              help="seconds a request may wait and generate before it is answered 504; 0: no limit")
 def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_auth: bool,
                   constrained: bool | None, max_body_bytes: int, max_new_tokens: int | None, tracking_uri: str | None, model_name: str,
-                  log_level: str) -> None:
+                  log_level: str, ufo_dialect: str, safety_config: Path | None, allow: tuple[str, ...],
+                  repeat_ttl: float, workers: int, request_timeout: float) -> None:
     """Serve a LAM as an OpenAI-compatible chat-completions endpoint (UFO's AppAgent model).
 
     Requires an API key (--api-key or LAM_API_KEY) unless --no-auth is given. See docs/serving.md.
@@ -75,10 +111,18 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
                     fg="yellow", err=True)
 
     from lam_kedro.serving.agent_cli import evaluation_settings
+    from lam_kedro.serving.safety import SafetyConfig
     from lam_kedro.training.policy import decode_config
 
-    updates = {k: v for k, v in {"constrained": constrained, "max_new_tokens": max_new_tokens}.items()
-               if v is not None}
+    try:
+        safety = SafetyConfig.from_file(safety_config) if safety_config else SafetyConfig()
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--safety-config") from err
+    if allow:
+        safety = safety.model_copy(update={"allowed_functions": list(dict.fromkeys(allow))})
+    updates: dict[str, Any] = {k: v for k, v in {"constrained": constrained, "max_new_tokens": max_new_tokens}.items()
+                               if v is not None}
+    updates["functions"] = tuple(safety.allowed_functions)
     try:
         decode = decode_config({**evaluation_settings().decode.model_dump(), **updates}, "lam serve")
     except ValueError as err:
@@ -86,8 +130,9 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
 
     import uvicorn
 
+    from lam_kedro.serving.guard import StepGuard
     from lam_kedro.serving.models import ModelNotFoundError, lam_generate, load_lam
-    from lam_kedro.serving.server import bundle_token_counter, create_app
+    from lam_kedro.serving.server import bundle_token_counter, create_app, decode_reserve
 
     click.echo(f"loading {model_uri} ...", err=True)
     try:
@@ -95,20 +140,25 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
     except ModelNotFoundError as err:
         raise click.ClickException(str(err)) from err
     try:
-        generate = lam_generate(bundle, decode)
+        replicas = [lam_generate(bundle, decode) for _ in range(workers)]
     except ImportError as err:
         raise click.ClickException(
             f"constrained decoding is not available ({err}); start with --no-constrained"
         ) from err
-    app = create_app(generate, api_key=api_key or None, model_name=model_name, max_body_bytes=max_body_bytes,
-                     token_counter=bundle_token_counter(bundle), no_auth=no_auth)
+    app = create_app(replicas, api_key=api_key or None, request_timeout_s=request_timeout or None, model_name=model_name, max_body_bytes=max_body_bytes,
+                     token_counter=bundle_token_counter(bundle, decode_reserve(decode)), no_auth=no_auth,
+                     guard=StepGuard(safety, repeat_ttl_s=repeat_ttl), ufo_dialect=ufo_dialect)  # type: ignore[arg-type]
 
     shown = f"[{host}]" if ":" in host else host
     base_url = f"http://{shown}:{port}/v1"
     click.echo(f"serving {bundle.generation} ({model_uri}) as model {model_name!r} at {base_url}")
     click.echo(f"  POST {base_url}/chat/completions   GET {base_url}/models   GET http://{shown}:{port}/health")
-    click.echo("UFO config (ufo/config/config.yaml):")
-    for line in ufo_config_lines(base_url, model_name, auth=not no_auth):
-        click.echo("  " + line)
+    rules = ", ".join(r.name for r in safety.rules) or "built-in only"
+    click.echo(f"safety: sensitive actions -> {safety.mode} (rules: {rules}); allowed: "
+               f"{', '.join(safety.allowed_functions)}")
+    for version, title in (("v1", "UFO 1.x / 2.x"), ("v3", "UFO 3.x")):
+        click.echo(f"{title} config:")
+        for line in ufo_config_lines(base_url, model_name, auth=not no_auth, version=version):
+            click.echo("  " + line)
     sys.stdout.flush()
     uvicorn.run(app, host=host, port=port, workers=1, access_log=False, log_level=log_level)

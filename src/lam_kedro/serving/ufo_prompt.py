@@ -13,7 +13,13 @@ the request. Two dialects are understood:
     ``<Your Next Plan:>`` / ``<Previous Plan:>`` (a JSON list or text), previous steps in the
     blackboard's ``[Step Trajectories Completed Previously:]`` JSON list or ``<Step History:>``.
     The answer is UFO's CamelCase JSON (``Observation, Thought, ControlLabel, ControlText,
-    Function, Args, Status, Plan, Comment``).
+    Function, Args, Status, Plan, Comment``). Only the current sub-task's history is read (the
+    blackboard tags each step with its ``Subtask``).
+``ufo3``
+    UFO 3.x: the same slots, controls listed as ``{"id", "name", "type"}`` (or a system prompt that
+    asks for ``"observation"`` and ``"action"``); the answer is its ``AppAgentResponse``
+    (``observation, thought, action {function, arguments, status}, plan, comment,
+    save_screenshot, result``), the control named by ``arguments.id`` / ``arguments.name``.
 ``lam``
     This project's own prompt (paper App. C, ``agent/prompts/step_user.txt``): ``<Available Control
     Item:>`` with one JSON object per line, ``<User Request:>``, ``<Previous Actions:>``,
@@ -31,7 +37,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -59,9 +65,13 @@ __all__ = [
     "format_answer",
     "CONTROLS_SLOT",
     "REQUEST_SLOTS",
+    "step_fields",
+    "render_step",
 ]
 
-Dialect = Literal["ufo", "lam"]
+Dialect = Literal["ufo", "ufo3", "lam"]
+#: What ``parse_chat_prompt`` may be told about UFO requests: read the request (``auto``) or force one.
+UfoDialect = Literal["auto", "ufo", "ufo3"]
 Kind = Literal["step", "plan"]
 
 
@@ -108,6 +118,8 @@ class ChatPrompt:
     previous_actions: list[str] = field(default_factory=list)
     previous_plan: list[str] = field(default_factory=list)
     document: str | None = None
+    images_skipped: int = 0
+    history_skipped: int = 0
 
     def messages(self) -> list[dict[str, str]]:
         """The canonical prompt the model is fed: the same renderer as training and evaluation."""
@@ -120,7 +132,8 @@ class ChatPrompt:
 def message_text(content: Any, where: str = "content") -> str:
     """The text of one message's ``content``: a string, or the ``text`` parts of a list of parts.
 
-    Image parts (``image_url``, ``input_image``, ...) are skipped: the LAM reads text only.
+    Image parts (``image_url``, ``input_image``, ...) are skipped: the LAM reads text only
+    (``count_images`` counts them).
     """
     if content is None:
         return ""
@@ -138,6 +151,12 @@ def message_text(content: Any, where: str = "content") -> str:
                 raise PromptError(f"{where}[{i}].text must be a string")
             texts.append(text)
     return "\n".join(texts)
+
+
+def count_images(messages: Sequence[Mapping[str, Any]]) -> int:
+    """How many non-text parts (screenshots) the messages carry; the LAM skips them."""
+    return sum(1 for m in messages if isinstance(m.get("content"), list)
+               for part in m["content"] if isinstance(part, Mapping) and part.get("type") != "text")
 
 
 def split_slots(text: str) -> dict[str, str]:
@@ -160,24 +179,36 @@ def _literal(text: str) -> Any:
     text = text.strip()
     try:
         return json.loads(text)
-    except json.JSONDecodeError:
-        pass
+    except json.JSONDecodeError as err:
+        json_error = f"not JSON: {err.msg} at line {err.lineno} column {err.colno}"
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as err:
-        raise ValueError(str(err)) from err
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        # ast's own messages name its node objects (``<ast.Name object at 0x...>``): say what JSON says
+        raise ValueError(json_error) from None
 
 
 def _control(item: Any, where: str) -> dict[str, str]:
     if not isinstance(item, Mapping):
         raise PromptError(f"{where} must be an object with label, control_text and control_type")
-    label = item.get("label", item.get("Label"))
+    label = _first(item, "label", "Label", "id")
     if label is None or isinstance(label, bool) or not isinstance(label, (str, int)) or str(label).strip() == "":
-        raise PromptError(f"{where} has no label (expected e.g. {{\"label\": \"1\", \"control_text\": \"Bold\"}})")
-    text = item.get("control_text", item.get("ControlText", ""))
-    ctype = item.get("control_type", item.get("control_class", item.get("ControlType", "")))
+        raise PromptError(f"{where} has no label (expected e.g. {{\"label\": \"1\", \"control_text\": \"Bold\"}}"
+                          " or UFO3's {\"id\": \"1\", \"name\": \"Bold\", \"type\": \"Button\"})")
+    text = _first(item, "control_text", "ControlText", "name")
+    ctype = _first(item, "control_type", "control_class", "ControlType", "type")
+    for key, value in (("control_text", text), ("control_type", ctype)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int, float))):
+            raise PromptError(f"{where}: {key} must be a string, got {type(value).__name__}")
     return {"label": str(label).strip(), "control_text": "" if text is None else str(text),
             "control_type": "" if ctype is None else str(ctype)}
+
+
+def _first(item: Mapping[str, Any], *keys: str) -> Any:
+    """The value of the first of ``keys`` that ``item`` has (``None`` if none)."""
+    return next((item[k] for k in keys if k in item), None)
 
 
 def parse_controls(text: str) -> list[dict[str, str]]:
@@ -248,29 +279,47 @@ def _numbered_lines(text: str) -> list[str]:
 
 
 _CALL_KEYS = {"Function": "function", "function": "function", "Args": "args", "args": "args",
-              "ControlText": "control_name", "control_text": "control_name", "control_name": "control_name",
-              "ControlLabel": "control_label", "control_label": "control_label", "Status": "status",
-              "status": "status", "ControlType": "control_type", "control_type": "control_type"}
+              "arguments": "args", "ControlText": "control_name", "control_text": "control_name",
+              "control_name": "control_name", "ControlLabel": "control_label", "control_label": "control_label",
+              "Status": "status", "status": "status", "ControlType": "control_type", "control_type": "control_type"}
+_SUBTASK_KEYS = ("Subtask", "subtask", "SubTask", "sub_task")
 
 
 def _call_from_string(call: str) -> dict[str, Any]:
     """``'click_input(button="left", double=False)'`` -> ``{function, args}``; unreadable -> ``{}``."""
     try:
         node = ast.parse(call.strip(), mode="eval").body
-    except (SyntaxError, ValueError):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, (ast.Name, ast.Attribute)):
+            return {}
+        name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+        args: dict[str, Any] = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                continue
+            try:
+                args[kw.arg] = ast.literal_eval(kw.value)
+            except (ValueError, SyntaxError, TypeError):
+                args[kw.arg] = ast.unparse(kw.value)
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
         return {}
-    if not isinstance(node, ast.Call) or not isinstance(node.func, (ast.Name, ast.Attribute)):
-        return {}
-    name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
-    args: dict[str, Any] = {}
-    for kw in node.keywords:
-        if kw.arg is None:
-            continue
-        try:
-            args[kw.arg] = ast.literal_eval(kw.value)
-        except (ValueError, SyntaxError, TypeError):
-            args[kw.arg] = ast.unparse(kw.value)
     return {"function": name, "args": args}
+
+
+def _ufo3_action(a: Mapping[str, Any]) -> dict[str, Any]:
+    """A UFO3 action dict (``function``, ``arguments`` with the control's ``id`` and ``name``,
+    ``target``) in our keys; the control's id and name leave the arguments."""
+    out = {_CALL_KEYS[k]: v for k, v in a.items() if k in _CALL_KEYS}
+    args = out.get("args")
+    target = a.get("target") if isinstance(a.get("target"), Mapping) else {}
+    if isinstance(args, Mapping) and ("id" in args or "name" in args):
+        args = dict(args)
+        out.setdefault("control_label", args.pop("id", None))
+        out.setdefault("control_name", args.pop("name", None))
+        out["args"] = args
+    for key, ours in (("id", "control_label"), ("name", "control_name"), ("type", "control_type")):
+        if out.get(ours) in (None, "") and target.get(key) not in (None, ""):
+            out[ours] = target[key]
+    return out
 
 
 def _history_actions(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -282,21 +331,27 @@ def _history_actions(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
     if isinstance(action, Mapping):
         action = [action]
     if isinstance(action, list) and action:
-        out = []
-        for a in action:
-            if isinstance(a, Mapping):
-                out.append({**top, **{_CALL_KEYS[k]: v for k, v in a.items() if k in _CALL_KEYS}})
-        return out
+        return [{**top, **_ufo3_action(a)} for a in action if isinstance(a, Mapping)]
     return [top]
 
 
-def parse_step_history(entries: Any, controls: Sequence[Mapping[str, str]] = ()) -> list[str]:
+def _same_text(a: Any, b: str) -> bool:
+    return isinstance(a, str) and " ".join(a.split()) == " ".join(b.split())
+
+
+def _subtask_of(entry: Mapping[str, Any]) -> Any:
+    return next((entry[k] for k in _SUBTASK_KEYS if k in entry), None)
+
+
+def parse_step_history(entries: Any, controls: Sequence[Mapping[str, str]] = (),
+                       subtask: str | None = None) -> list[str]:
     """UFO's step history (a list of dicts) as ``<Previous Actions:>`` lines, as training wrote them.
 
     An entry's action is its ``Action`` (a call string like ``click_input(button="left")``, one
-    action dict or UFO2's list of them) or its own ``Function``/``Args``/``ControlText``. The
+    action dict or UFO2/UFO3's list of them) or its own ``Function``/``Args``/``ControlText``. The
     control type (shown in training's summaries) comes from the entry, else from a visible control
-    with the same text.
+    with the same text. With ``subtask``, entries of *other* sub-tasks (their ``Subtask`` key
+    differs; UFO's blackboard keeps the whole session) are left out; entries without the key stay.
     """
     if not isinstance(entries, list):
         raise PromptError("the step history must be a JSON list of step objects")
@@ -307,21 +362,33 @@ def parse_step_history(entries: Any, controls: Sequence[Mapping[str, str]] = ())
     for entry in entries:
         if not isinstance(entry, Mapping):
             continue
+        if subtask is not None:
+            own = _subtask_of(entry)
+            if own is not None and not _same_text(own, subtask):
+                continue
         for act in _history_actions(entry):
             function = act.get("function")
-            if not function:
+            if not function or not isinstance(function, str):
                 continue
             name = act.get("control_name") or ""
+            ctype = act.get("control_type") or types.get(str(name))
             step = {
-                "function": str(function),
+                "function": function,
                 "args": dict(act.get("args") or {}) if isinstance(act.get("args"), Mapping) else {},
                 "control_name": str(name),
                 "control_label": str(act.get("control_label") or ""),
                 "status": str(act.get("status") or "CONTINUE").upper(),
-                "control_type": act.get("control_type") or types.get(str(name)) or None,
+                "control_type": str(ctype) if ctype else None,
             }
             lines.append(summarize_action(step))
     return lines
+
+
+def _count_other_subtasks(entries: Any, subtask: str) -> int:
+    if not isinstance(entries, list):
+        return 0
+    return sum(1 for e in entries if isinstance(e, Mapping) and _subtask_of(e) is not None
+               and not _same_text(_subtask_of(e), subtask))
 
 
 def _blackboard_history(text: str) -> Any | None:
@@ -334,6 +401,8 @@ def _blackboard_history(text: str) -> Any | None:
         value, _ = _DECODER.raw_decode(rest)
     except json.JSONDecodeError as err:
         raise PromptError(f"the blackboard's step trajectories are not a JSON list: {err}") from err
+    except RecursionError:
+        raise PromptError("the blackboard's step trajectories are nested too deeply") from None
     return value
 
 
@@ -344,12 +413,44 @@ def _last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
     raise PromptError("messages has no message with role 'user'")
 
 
-def parse_chat_prompt(messages: Sequence[Mapping[str, Any]]) -> ChatPrompt:
+_UFO3_SYSTEM = re.compile(r'"observation"\s*:|"action"\s*:\s*<')
+
+
+def _system_text(messages: Sequence[Mapping[str, Any]]) -> str:
+    return "\n".join(m["content"] for m in messages
+                     if m.get("role") in ("system", "developer") and isinstance(m.get("content"), str))
+
+
+def _ufo_dialect(messages: Sequence[Mapping[str, Any]], controls_text: str, forced: UfoDialect) -> Dialect:
+    """UFO3 (snake_case answer with an ``action`` object) or UFO 1.x/2.x (CamelCase), from the request.
+
+    UFO3's prompt lists controls as ``{"id", "name", "type"}`` and its system prompt asks for
+    ``"observation"`` and ``"action"``; older ones list ``{"label", "control_text", ...}`` and ask
+    for ``"Observation"``. ``forced`` (``lam serve --ufo-dialect``) wins over both.
+    """
+    if forced != "auto":
+        return forced
+    head = controls_text.lstrip()[:400]
+    if re.search(r"""["']id["']\s*:""", head) and not re.search(r"""["']label["']\s*:""", head):
+        return "ufo3"
+    return "ufo3" if _UFO3_SYSTEM.search(_system_text(messages)) else "ufo"
+
+
+def parse_chat_prompt(messages: Sequence[Mapping[str, Any]], ufo_dialect: UfoDialect = "auto") -> ChatPrompt:
     """Read a chat request's messages as a step or plan prompt (see the module docstring).
 
     Only the last user message is read: system prompts (UFO's repeats the slot names in its
-    instructions) and earlier turns are ignored.
+    instructions) and earlier turns are ignored, except that a system prompt asking for UFO3's
+    snake_case answer selects that dialect (``ufo_dialect`` forces one). Anything unreadable,
+    however deeply nested, is a ``PromptError``.
     """
+    try:
+        return _parse_chat_prompt(messages, ufo_dialect)
+    except RecursionError:
+        raise PromptError("the prompt is nested too deeply to read") from None
+
+
+def _parse_chat_prompt(messages: Sequence[Mapping[str, Any]], ufo_dialect: UfoDialect) -> ChatPrompt:
     text = _last_user_text(messages)
     slots = split_slots(text)
     request_slot = next((s for s in REQUEST_SLOTS if slots.get(s, "").strip().lower() not in _NONE_VALUES), None)
@@ -363,12 +464,18 @@ def parse_chat_prompt(messages: Sequence[Mapping[str, Any]]) -> ChatPrompt:
     request = " ".join(slots[request_slot].split())
     has_trajectories = _TRAJECTORIES.search(text) is not None
     dialect: Dialect = "lam" if set(slots) <= LAM_SLOTS and not has_trajectories else "ufo"
+    if dialect == "ufo":
+        dialect = _ufo_dialect(messages, slots.get(CONTROLS_SLOT, ""), ufo_dialect)
+    images = count_images(messages)
     if CONTROLS_SLOT not in slots:
-        return ChatPrompt(kind="plan", dialect=dialect, request=request)
+        return ChatPrompt(kind="plan", dialect=dialect, request=request, images_skipped=images)
 
     controls = parse_controls(slots[CONTROLS_SLOT])
     plan_slot = next((s for s in _PLAN_SLOTS if s in slots), None)
     plan = parse_plan_text(slots[plan_slot]) if plan_slot else []
+    # UFO's blackboard keeps every sub-task's steps, each tagged with its "Subtask"
+    subtask = request if request_slot == "Sub-task for you to complete" else None
+    skipped = 0
     if "Previous Actions" in slots:
         actions = _numbered_lines(slots["Previous Actions"])
     else:
@@ -376,10 +483,12 @@ def parse_chat_prompt(messages: Sequence[Mapping[str, Any]]) -> ChatPrompt:
         if history is None:
             hist_slot = next((s for s in _HISTORY_SLOTS if s in slots), None)
             history = _history_slot_value(slots[hist_slot]) if hist_slot else []
-        actions = parse_step_history(history, controls)
+        actions = parse_step_history(history, controls, subtask)
+        skipped = _count_other_subtasks(history, subtask) if subtask else 0
     document = slots.get("Document") if dialect == "lam" else None
     return ChatPrompt(kind="step", dialect=dialect, request=request, controls=controls,
-                      previous_actions=actions, previous_plan=plan, document=document)
+                      previous_actions=actions, previous_plan=plan, document=document, images_skipped=images,
+                      history_skipped=skipped)
 
 
 def _history_slot_value(text: str) -> Any:
@@ -395,57 +504,105 @@ def _history_slot_value(text: str) -> Any:
 def _observation(prompt: ChatPrompt) -> str:
     """UFO's Observation describes the screenshot; ours says what the text prompt showed."""
     n, k = len(prompt.controls), len(prompt.previous_actions)
-    return (f"{n} control item{'s' if n != 1 else ''} available; "
+    text = (f"{n} control item{'s' if n != 1 else ''} available; "
             f"{k} action{'s' if k != 1 else ''} taken so far for: {prompt.request}")
+    if prompt.images_skipped:
+        text += f" ({prompt.images_skipped} image(s) not read: the LAM reads the control list)"
+    return text
 
 
-def _ufo_step_answer(prompt: ChatPrompt, raw: str) -> dict[str, Any]:
+#: ``review(prompt, fields) -> fields``: the server's last word on a usable step answer (loops, safety).
+Review = Callable[["ChatPrompt", dict[str, Any]], dict[str, Any]]
+
+
+def step_fields(prompt: ChatPrompt, raw: str) -> dict[str, Any]:
+    """The model's ``raw`` step output as answer fields (snake_case), before any dialect's shape.
+
+    Keys: ``observation, thought, control_label, control_name, control_type, function, args,
+    status, plan, comment`` and ``usable`` (whether the output was a valid action). Unusable
+    output becomes a status-only ``FAIL`` with the reason and the raw text in ``comment``; so does
+    a status-only ``CONTINUE`` (an answer that does nothing and does not end: the client would
+    execute nothing and ask the same question again).
+    """
     parsed = parse_action_output(raw, prompt.controls)
     if not parsed.ok:
         snippet = " ".join(raw.split())[:300]
-        return to_ufo_app_agent_response({
-            "observation": _observation(prompt),
-            "thought": parsed.thought,
-            "control_label": "",
-            "control_name": "",
-            "function": "",
-            "args": {},
-            "status": "FAIL",
-            "plan": [],
-            "comment": f"The LAM's output could not be used ({parsed.error}); its output was: {snippet!r}",
-        })
-    fields = parsed.to_dict()
+        return {"observation": _observation(prompt), "thought": parsed.thought, "control_label": "",
+                "control_name": "", "control_type": "", "function": "", "args": {}, "status": "FAIL",
+                "plan": [], "usable": False,
+                "comment": f"The LAM's output could not be used ({parsed.error}); its output was: {snippet!r}"}
+    fields = {**parsed.to_dict(), "control_type": "", "observation": _observation(prompt), "usable": True}
     listed = {c["label"]: c for c in prompt.controls}
     control = listed.get(parsed.control_label)
     if control is not None:  # UFO requires ControlText to match the label's text exactly
         fields["control_name"] = control["control_text"]
         fields["control_type"] = control["control_type"]
+    if not parsed.function:
+        fields["control_label"] = fields["control_name"] = fields["control_type"] = ""
+        fields["args"] = {}
+    if not parsed.function and parsed.status == "CONTINUE":
+        fields["status"] = "FAIL"
+        fields["comment"] = ("The LAM chose no action and did not finish, so the sub-task cannot go on: "
+                             "it found no listed control to act on for this request.")
+        return fields
     summary = summarize_action(fields) if parsed.function else "no further action"
-    if parsed.status == "FINISH":
-        comment = f"The request is complete after: {summary}."
+    if fields["status"] == "FINISH":
+        fields["comment"] = f"The request is complete after: {summary}."
+    elif fields["status"] == "FAIL":
+        fields["comment"] = f"The LAM gave up on the sub-task after: {summary}."
     else:
         left = len(parsed.plan)
-        comment = f"Took {summary}; {left} step{'s' if left != 1 else ''} left in the plan."
-    return to_ufo_app_agent_response({**fields, "observation": _observation(prompt), "comment": comment})
+        fields["comment"] = f"Took {summary}; {left} step{'s' if left != 1 else ''} left in the plan."
+    return fields
 
 
-def format_answer(prompt: ChatPrompt, raw: str) -> str:
+def _ufo3_response(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """UFO3's ``AppAgentResponse`` (``ufo/agents/processors/schemas/response_schema.py``): snake_case,
+    one ``action`` object whose ``arguments`` name the control by UFO3's ``id`` and ``name``."""
+    arguments: dict[str, Any] = {}
+    if fields["function"]:
+        arguments = {"id": fields["control_label"], "name": fields["control_name"], **dict(fields["args"])}
+    status = fields["status"]
+    return {
+        "observation": str(fields.get("observation") or ""),
+        "thought": str(fields.get("thought") or ""),
+        "action": {"function": fields["function"], "arguments": arguments, "status": status},
+        "plan": list(fields.get("plan") or []),
+        "comment": str(fields.get("comment") or ""),
+        "save_screenshot": {"save": False, "reason": "the LAM reads the control list, not screenshots"},
+        "result": str(fields.get("comment") or "") if status in ("FINISH", "FAIL") else "",
+    }
+
+
+def render_step(prompt: ChatPrompt, fields: Mapping[str, Any], raw: str) -> str:
+    """``fields`` (``step_fields``) in the prompt's dialect: UFO 1.x/2.x CamelCase, UFO3 snake_case
+    with an ``action`` object, or this project's action JSON (unusable output: ``raw`` unchanged)."""
+    if prompt.dialect == "ufo":
+        return json.dumps(to_ufo_app_agent_response(fields), ensure_ascii=False)
+    if prompt.dialect == "ufo3":
+        return json.dumps(_ufo3_response(fields), ensure_ascii=False)
+    return render_action_target(fields) if fields["usable"] else raw
+
+
+def format_answer(prompt: ChatPrompt, raw: str, review: Review | None = None) -> str:
     """The assistant message's content for the model's ``raw`` output (always a string).
 
-    * step, ``ufo``: UFO's CamelCase JSON. ``ControlText`` is the listed text of ``ControlLabel``.
-      Output that does not parse or names a control that is not listed becomes a valid answer
-      with ``Function: ""``, ``Status: "FAIL"`` and the reason plus the raw text in ``Comment``:
-      UFO then ends the sub-task instead of executing a guess (greedy decoding would repeat the
-      same output if asked again).
+    * step, ``ufo``: UFO's CamelCase JSON; ``ufo3``: UFO3's snake_case JSON. The control's text is
+      the listed text of its label. Output that does not parse or names a control that is not
+      listed becomes a valid answer with no function, ``FAIL`` and the reason plus the raw text in
+      the comment: UFO then ends the sub-task instead of executing a guess (greedy decoding would
+      repeat the same output if asked again). A status-only ``CONTINUE`` becomes ``FAIL`` too.
     * step, ``lam``: the action JSON in training's key order when it parses; otherwise the raw
       text unchanged, so a ``TextPolicy`` on the client records the same error it would locally.
     * plan (either dialect): numbered plan lines (Phase 1's target format); the raw text when no
       step could be read from it.
+
+    ``review`` (the server's loop and safety checks) may change a usable step answer's fields.
     """
     if prompt.kind == "plan":
         steps = parse_plan_output(raw)
         return render_plan_target(steps) if steps else raw
-    if prompt.dialect == "ufo":
-        return json.dumps(_ufo_step_answer(prompt, raw), ensure_ascii=False)
-    parsed = parse_action_output(raw, prompt.controls)
-    return render_action_target(parsed) if parsed.ok else raw
+    fields = step_fields(prompt, raw)
+    if review is not None and fields["usable"]:
+        fields = review(prompt, fields)
+    return render_step(prompt, fields, raw)
