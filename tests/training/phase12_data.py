@@ -44,5 +44,5 @@ def sft_params(output_dir: str, max_steps: int = 12, **sft) -> dict:
     """``train_sft``'s block at test sizes: a constant LR so a few steps visibly lower the loss."""
     return {"sft": {"output_dir": output_dir, "max_steps": max_steps, "per_device_train_batch_size": 8,
                     "per_device_eval_batch_size": 8, "learning_rate": 3e-3, "lr_scheduler_type": "constant",
-                    "logging_steps": 2, "save_steps": 4, "max_length": 1024, "seed": 0, "disable_tqdm": True,
+                    "logging_steps": 2, "save_steps": 4, "max_length": 2048, "seed": 0, "disable_tqdm": True,
                     **sft}}
