@@ -87,3 +87,5 @@ def test_champion_alias_moves_to_the_best_generation(registry):
     assert ds.load()["tags"]["champion.value"] == "0.5"
     ds.save({"generation": "lam1", "metric": "online.task_success_rate", "value": 0.7})
     assert ds.load()["version"] == runs["lam1"][1]
+    ds.save({"generation": None, "reason": "no generation solved a held-out task online"})  # stays where it is
+    assert ds.load()["version"] == runs["lam1"][1]

@@ -68,7 +68,14 @@ def test_pipeline_in_memory(tasks: list[InstantiatedTask], documents: dict, expe
     assert "skipped" in set(table["lam1"])
     assert "Skipped:" in catalog.load("evaluation_report")
     assert catalog.load("evaluation_metrics")["online"]["expert"]["task_success_rate"] == 1.0
-    assert catalog.load("evaluation_champion")["generation"] == "lam2"
+    # a random tiny lam2 solves no task, so it does not become champion, and the report says why
+    assert online["lam2"]["metrics"]["task_success_rate"] == 0.0
+    best = catalog.load("evaluation_champion")
+    assert best["generation"] is None and best["reason"].startswith("no generation solved a held-out task online")
+    assert "Champion: none (no generation solved a held-out task online (lam2 0 of 3 solved))" in catalog.load(
+        "evaluation_report")
+    assert online["lam2"]["coverage"] == {"tasks": 3, "held_out_tasks": 3, "families": 3, "held_out_families": 3,
+                                          "missing_families": [], "selection": "all"}
     assert set(catalog.load("evaluation_generation_metrics")) == {"lam2"}
     assert "evaluation_phase_plot" in catalog and "random.online.task_success_rate" in catalog.load(
         "evaluation_mlflow_metrics")
@@ -77,6 +84,7 @@ def test_pipeline_in_memory(tasks: list[InstantiatedTask], documents: dict, expe
 def test_held_out_tasks_and_params_validation(tasks: list[InstantiatedTask]):
     splits = [{"task_id": t.task_id, "split": s} for t, s in zip(tasks, ["test", "train", "test", "test"], strict=True)]
     assert [t.task_id for t in held_out_tasks(tasks, splits, 2)] == [tasks[0].task_id, tasks[2].task_id]
+    assert len(held_out_tasks(tasks, splits, 2, "stratified")) == 2 and len(held_out_tasks(tasks, splits)) == 3
     try:
         parse_params({"online": {"wokers": 2}})
     except ValueError as err:

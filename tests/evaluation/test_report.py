@@ -56,6 +56,48 @@ def test_champion_ties_break_on_offline_ssr_then_later_generation():
     assert none["generation"] is None and none["reason"]
 
 
+def test_champion_only_moves_to_a_generation_that_solves_something():
+    online = {"lam2": _ev(task_success_rate=0.0, avg_steps=1.0, tasks=200.0),
+              "lam3": _ev(task_success_rate=0.0, avg_steps=9.0, tasks=200.0)}
+    best = report.champion(online, {}, ["lam2", "lam3"], metric="avg_steps")
+    assert best["generation"] is None and best["reason"] == (
+        "no generation solved a held-out task online (lam2 0 of 200, lam3 0 of 200 solved)")
+    md = "\n".join(report.champion_lines(best, online))
+    assert "Champion: none (no generation solved" in md and "stays where it was" in md
+    assert "lam2 0 of 200; lam3 0 of 200" in md
+    online["lam2"] = _ev(task_success_rate=0.005, avg_steps=1.0, tasks=200.0)
+    best = report.champion(online, {}, ["lam2", "lam3"])
+    assert best["generation"] == "lam2" and "lam2 1 of 200" in "\n".join(report.champion_lines(best, online))
+
+
+def test_markdown_reports_coverage_families_per_generation_and_invalid_actions():
+    fam = {"family": "bold_text", "tasks": 2, "steps": 4}
+    online = {
+        "lam1": SKIP,
+        "lam2": {**_ev(task_success_rate=0.5, invalid_action_rate=0.25, tasks=2.0),
+                 "coverage": {"tasks": 2, "held_out_tasks": 5, "families": 1, "held_out_families": 2,
+                              "missing_families": ["font_size"], "selection": "stratified"},
+                 "families": [{**fam, "actor": "lam2", "successes": 1, "success_rate": 0.5,
+                               "invalid_action_rate": 0.25}]},
+        "expert": {**_ev(task_success_rate=1.0, invalid_action_rate=0.0, tasks=2.0), "kind": "expert",
+                   "families": [{**fam, "actor": "expert", "successes": 2, "success_rate": 1.0,
+                                 "invalid_action_rate": 0.0}]},
+    }
+    results = {"online": online}
+    table = report.comparison_table(results)
+    invalid = table[table.metric == "invalid_action_rate"].iloc[0]
+    assert (invalid.lam1, invalid.lam2, invalid.expert) == ("skipped", "25.0", "0.0")
+    families = report.family_frame(online)
+    assert list(families.columns) == ["family", "actor", "tasks", "successes", "success_rate", "steps",
+                                      "invalid_action_rate"]
+    md = report.markdown_report(table, results, families, report.champion(online, {}, ["lam1", "lam2"]))
+    assert "Tasks: 2 of 5 held-out tasks (stratified: every family first, then a seeded fill), covering 1 of the " \
+           "2 families with held-out tasks; left out: font_size." in md
+    assert "| family | tasks | lam1 | lam2 | expert |" in md and "| bold_text | 2 | skipped | 50.0 | 100.0 |" in md
+    assert "## Invalid actions per task family (%, LAM generations)" in md and "| bold_text | 25.0 |" in md
+    assert "Champion: **lam2**" in md
+
+
 def test_plots_render_with_and_without_results():
     assert report.phase_plot(RESULTS, ["lam2", "expert"]).axes
     assert report.phase_plot({}, []).axes

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
 import yaml
 
@@ -56,7 +57,22 @@ def test_evaluation_pipeline_reports_skips_and_logs_to_mlflow(evaluated: dict):
     table = (rep / "evaluation_table.csv").read_text()
     assert table.startswith("section,metric,label,lam1,lam2,lam3,lam4,expert,random,paper") and "skipped" in table
     md = (rep / "evaluation.md").read_text()
-    assert "offline / lam1: no trained model" in md and "LAM4 87.8" in md and "Champion: **lam2**" in md
+    assert "offline / lam1: no trained model" in md and "LAM4 87.8" in md
+    # the held-out tasks evaluated, every family with a column per actor, each generation's invalid actions
+    assert "Tasks: 8 of " in md and "(stratified: every family first, then a seeded fill)" in md
+    assert "| family | tasks | lam1 | lam2 | lam3 | lam4 | expert | random |" in md
+    assert "Invalid actions (%)" in table and "## Invalid actions per task family (%, LAM generations)" in md
+    families = pd.read_csv(rep / "evaluation_families.csv")
+    assert set(families["actor"]) == {"lam2", "expert", "random"}
+    assert families.groupby("actor")["tasks"].sum().to_dict() == {"lam2": 8, "expert": 8, "random": 8}
+    assert {"invalid_action_rate", "steps"} <= set(families.columns)
+    online_results = json.loads((project / "data/07_model_output/evaluation/online_results.json").read_text())
+    coverage = online_results["lam2"]["coverage"]
+    assert coverage["tasks"] == 8 and coverage["families"] == families["family"].nunique()
+    assert coverage["families"] == min(8, coverage["held_out_families"])   # every family first
+    # the champion moves only to a generation that solves something
+    solved = metrics["online"]["lam2"]["task_success_rate"] > 0
+    assert ("Champion: **lam2**" in md) == solved and ("Champion: none (no generation solved" in md) == (not solved)
     for name in ("evaluation_phases.png", "evaluation_families.png", "evaluation_phases.csv", "evaluation_families.csv"):
         assert (rep / name).stat().st_size > 100, name
 
@@ -67,7 +83,11 @@ def test_evaluation_pipeline_reports_skips_and_logs_to_mlflow(evaluated: dict):
     # each generation's own run gets the same names; the pipeline's run gets them per actor
     assert client.get_run(evaluated["run_id"]).data.metrics["offline.object_acc"] == metrics["offline"]["lam2"][
         "object_acc"]
-    assert client.get_model_version_by_alias("lam", "champion").version == evaluated["version"]
+    if solved:
+        assert client.get_model_version_by_alias("lam", "champion").version == evaluated["version"]
+    else:
+        with pytest.raises(mlflow.exceptions.MlflowException):
+            client.get_model_version_by_alias("lam", "champion")
     runs = client.search_runs([client.get_experiment_by_name("lam").experiment_id])
     run = next(r for r in runs if "evaluation.expert.online.task_success_rate" in r.data.metrics)
     assert "evaluation.lam2.offline.step_success_rate" in run.data.metrics

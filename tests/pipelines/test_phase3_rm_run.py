@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
 import yaml
 
@@ -52,11 +53,26 @@ def test_train_lam3_continues_from_lam2_and_its_loss_falls(tmp_path: Path):
     assert losses[-1] < losses[0] - 0.25, losses
     assert lam3.info["generation"] == "lam3" and lam3.info["parent"] == "lam2"
     assert lam3.info["phase3"] == {"expert_trajectories": 7, "new_trajectories": 2}  # one per newly solved task
-    report, metrics = report_phase3({"exploration_tasks": 3, "exploration_solved": 2, "exploration_success_rate": 0.667,
-                                     "attempts": 3, "successful_attempts": 2, "avg_steps": 2.0, "invalid_rate": 0.1},
-                                    lam3)
+    expert_failed = [run_episode(env, RandomPolicy(seed=5, name="expert"), t, seed=0, max_steps=2) for t in tasks[7:9]]
+    assert not any(t.outcome.success for t in expert_failed)
+    report, metrics, families = report_phase3(
+        {"exploration_tasks": 2, "exploration_solved": 2, "exploration_success_rate": 1.0, "attempts": 3,
+         "successful_attempts": 2, "avg_steps": 2.0, "invalid_rate": 0.1},
+        lam3, explored, [*expert, *expert_failed], expert)
     assert metrics["exploration_solved"] == {"value": 2.0, "step": 0} and "sft.final_loss" in metrics
     assert report["sft"]["final_loss"] < report["sft"]["first_loss"]
+    assert report["explored_expert_failed"] == 2 and metrics["explored_expert_failed"]["value"] == 2.0
+    assert report["expert_check"]["all_expert_failures"] and report["expert_check"]["note"].startswith(
+        "all 2 explored tasks are expert failures")
+    assert families["explored"].sum() == 2 and families["solved"].sum() == 2 and families["attempts"].sum() == 3
+    assert families["expert_failed"].sum() == 2
+    assert report["families"] == {r["family"]: {k: v for k, v in r.items() if k != "family"}
+                                  for r in families.to_dict("records")}
+    # an explored task the expert solved is named, not hidden
+    report, _, _ = report_phase3({"exploration_tasks": 2, "exploration_solved": 2, "exploration_success_rate": 1.0,
+                                  "attempts": 3, "successful_attempts": 2, "avg_steps": 2.0, "invalid_rate": 0.1},
+                                 lam3, explored, [*expert, *expert_failed], [*expert, explored[1]])
+    assert not report["expert_check"]["all_expert_failures"] and report["explored_expert_failed"] == 1
 
 
 def _shrink_upstream(project: Path) -> None:
@@ -90,12 +106,34 @@ def test_phase3_then_reward_model_run_and_register(project: Path):
     assert (data / "06_models/lam3/config.json").is_file()
     assert json.loads((data / "06_models/lam3/lam_info.json").read_text())["parent"] == "lam2"
     assert report["sft"]["final_loss"] < report["sft"]["first_loss"]
+    # every explored task is one the expert failed, checked against the expert's own episodes
+    expert = _lines(data / "07_model_output/trajectories/expert_trajectories.jsonl")
+    expert_failed = {t["task"]["task_id"] for t in expert if not t["outcome"]["success"]}
+    explored_ids = {t["task"]["task_id"] for t in explored}
+    assert report["explored_expert_failed"] == len(explored_ids & expert_failed) == len(explored_ids)
+    assert report["expert_check"]["all_expert_failures"] and report["expert_check"]["expert_solved"] == []
+    families = pd.read_csv(data / "08_reporting/phase3_families.csv")
+    assert families["explored"].sum() == report["exploration_tasks"]
+    assert families["solved"].sum() == report["exploration_solved"]
+    assert families["expert_failed"].sum() == report["explored_expert_failed"]
+    assert set(families["family"]) == {t["task"]["family"] for t in explored}
 
     run_cli(["kedro", "run", "--env", "test", "--pipelines", "reward_model"], project)
     rollouts = _lines(data / "07_model_output/reward_model/lam3_rollouts.jsonl")
     assert rollouts and all(t["actor"] == "lam3" for t in rollouts)
     rm_report = json.loads((data / "08_reporting/reward_model.json").read_text())
     assert rm_report["heldout_steps"] > 0 and rm_report["train_steps"] > 0
+    # the reward model on LAM3's own held-out rollouts: numbers when both classes are there, else why not
+    steps = pd.read_csv(data / "07_model_output/reward_model/steps.csv")
+    own = steps[(steps["split"] == "heldout") & (steps["source"] == "lam3")]
+    lam3 = rm_report["lam3_heldout"]
+    assert lam3["steps"] == len(own) and lam3["success_steps"] == int((own["label"] > 0).sum())
+    if 0 < lam3["success_steps"] < lam3["steps"]:
+        assert rm_report["lam3_heldout_accuracy"] == lam3["accuracy"] == round(
+            float(((own["score"] > 0) == (own["label"] > 0)).mean()), 6)
+        assert 0 <= lam3["auc"] <= 1
+    else:
+        assert lam3["accuracy"] is None and lam3["auc"] is None and lam3["note"].startswith("not measured")
     assert json.loads((data / "06_models/reward_model/lam_info.json").read_text())["task"] == "seq_cls"
 
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")

@@ -10,6 +10,8 @@ from lam_kedro.env import builtin_templates, get_family, load_template
 from lam_kedro.env.tasks import sample_tasks
 from lam_kedro.training.exploration import (
     attempt_seed,
+    expert_failure_check,
+    exploration_by_family,
     explore,
     first_successes,
     select_tasks,
@@ -75,6 +77,28 @@ def test_first_successes_keeps_one_per_task(tasks, documents):
     trajs = explore(tasks, documents, _mixed, attempts=3, max_steps=8, seed=1, stop_on_success=False)
     firsts = first_successes(trajs)
     assert len(firsts) == len(solved_task_ids(trajs)) == len({t.task.task_id for t in firsts})
+
+
+def test_exploration_per_family_and_the_expert_failure_check(tasks, documents):
+    trajs = explore(tasks, documents, _mixed, attempts=2, max_steps=8, seed=1)
+    explored = [t.task_id for t in tasks]
+    rows = exploration_by_family(trajs, explored[1:])
+    assert sum(r["explored"] for r in rows) == len(tasks) and sum(r["attempts"] for r in rows) == len(trajs)
+    assert sum(r["solved"] for r in rows) == len(solved_task_ids(trajs))
+    assert sum(r["expert_failed"] for r in rows) == len(tasks) - 1
+    assert [r["family"] for r in rows] == sorted({t.family for t in tasks})
+    for r in rows:
+        assert r["success_rate"] == round(r["solved"] / r["explored"], 4)
+    # the expert ran every task; it solved none of them, then one of them, and never ran another
+    expert_runs = explore(tasks, documents, lambda s: RandomPolicy(seed=s, name="expert"), attempts=1, max_steps=2)
+    assert not any(t.outcome.success for t in expert_runs)
+    check = expert_failure_check(explored, expert_runs, [])
+    assert check["all_expert_failures"] and check["expert_failed"] == len(tasks)
+    assert check["note"].startswith(f"all {len(tasks)} explored tasks are expert failures")
+    check = expert_failure_check(explored, expert_runs[1:], expert_runs[2:3])
+    assert not check["all_expert_failures"] and check["expert_failed"] == len(tasks) - 2
+    assert check["expert_solved"] == [tasks[2].task_id] and check["expert_not_run"] == [tasks[0].task_id]
+    assert "only 10 of 12" in check["note"]
 
 
 def test_select_tasks_is_a_fixed_subset(tasks):

@@ -19,6 +19,7 @@ from lam_kedro.training.reward import (
     reward_rows,
     reward_text,
     score_steps,
+    source_heldout_metrics,
     split_by_task,
     train_reward_model,
 )
@@ -77,6 +78,30 @@ def test_split_is_by_task_and_keeps_both_labels(trajectories):
     assert not {r["task_id"] for r in train} & {r["task_id"] for r in held}
     assert {r["label"] for r in held} == {1.0, -1.0}
     assert len(train) + len(held) == len(rows)
+
+
+def test_split_holds_out_lam3s_own_successes_and_failures(trajectories):
+    good, bad = trajectories
+    lam3_good = [t.model_copy(update={"trajectory_id": t.trajectory_id + "-lam3"}) for t in good[20:26]]
+    rows = reward_rows(good[:20], "expert") + reward_rows(lam3_good, "lam3") + reward_rows(bad[:12], "lam3")
+    train, held = split_by_task(rows, 0.2, seed=0)
+    assert {(r["source"], r["label"]) for r in held} == {("expert", 1.0), ("lam3", 1.0), ("lam3", -1.0)}
+    assert not {r["task_id"] for r in train} & {r["task_id"] for r in held}
+
+
+def test_source_heldout_metrics_are_lam3s_own_and_say_when_a_class_is_missing():
+    scored = [{"task_id": "a", "trajectory_id": "a-e", "step": 0, "source": "expert", "label": 1.0, "score": -0.9},
+              {"task_id": "b", "trajectory_id": "b-l", "step": 0, "source": "lam3", "label": 1.0, "score": 0.4},
+              {"task_id": "b", "trajectory_id": "b-l", "step": 1, "source": "lam3", "label": 1.0, "score": -0.1},
+              {"task_id": "c", "trajectory_id": "c-l", "step": 0, "source": "lam3", "label": -1.0, "score": -0.5}]
+    m = source_heldout_metrics(scored, "lam3")   # the expert's badly scored step does not count
+    assert (m["accuracy"], m["auc"]) == (round(2 / 3, 6), 1.0)
+    assert (m["trajectories"], m["successful_trajectories"], m["failed_trajectories"], m["steps"]) == (2, 1, 1, 3)
+    only_failures = source_heldout_metrics(scored[3:], "lam3")
+    assert only_failures["accuracy"] is None and only_failures["auc"] is None
+    assert "have no successful trajectory" in only_failures["note"]
+    none = source_heldout_metrics(scored[:1], "lam3")
+    assert none["auc"] is None and none["steps"] == 0 and "not measured" in none["note"]
 
 
 def test_heldout_metrics():

@@ -77,8 +77,10 @@ class MlflowAliasDataset(AbstractDataset[dict[str, Any] | None, Mapping[str, Any
     def _save(self, data: Mapping[str, Any]) -> None:
         generation = data.get("generation") if isinstance(data, Mapping) else None
         if not generation:
-            logger.info("no generation to promote to %r of %r: %s", self._alias, self._model,
-                        (data or {}).get("reason", "none was evaluated"))
+            current = self._load()
+            logger.warning("alias %r of %r not moved (%s): %s", self._alias, self._model,
+                           f"it stays at version {current['version']}" if current else "it points to no version",
+                           (data or {}).get("reason", "none was evaluated"))
             return
         client = _client()
         version = _version_by_alias(client, self._model, str(generation), self._on_missing)

@@ -23,9 +23,11 @@ from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
+from lam_kedro.training.exploration import _unit
 from lam_kedro.training.policy import DecodeConfig, decode_config, lam_policy
 
-__all__ = ["ONLINE_METRICS", "ActorSpec", "build_policy", "online_family_table", "online_metrics", "rollout_actor"]
+__all__ = ["ONLINE_METRICS", "ActorSpec", "build_policy", "online_family_table", "online_metrics", "rollout_actor",
+           "select_held_out", "task_coverage"]
 
 #: Metric names, the same for every actor.
 ONLINE_METRICS: tuple[str, ...] = (
@@ -183,11 +185,58 @@ def online_metrics(trajectories: Sequence[Trajectory]) -> dict[str, float]:
 
 
 def online_family_table(trajectories: Iterable[Trajectory]) -> list[dict[str, Any]]:
-    """``[{actor, family, tasks, successes, success_rate}]``, sorted by family then actor."""
+    """``[{family, actor, tasks, successes, success_rate, steps, invalid_action_rate}]``, by family then actor.
+
+    ``invalid_action_rate`` is ``online_metrics``' (steps with an error / steps) within the family.
+    """
     counts: dict[tuple[str, str], list[int]] = {}
     for t in trajectories:
-        c = counts.setdefault((t.task.family or "", t.actor), [0, 0])
+        c = counts.setdefault((t.task.family or "", t.actor), [0, 0, 0, 0])
         c[0] += 1
         c[1] += int(t.outcome.success)
-    return [{"family": fam, "actor": actor, "tasks": n, "successes": s, "success_rate": round(s / n, 6)}
-            for (fam, actor), (n, s) in sorted(counts.items())]
+        c[2] += t.outcome.steps
+        c[3] += sum(s.error is not None for s in t.steps)
+    return [{"family": fam, "actor": actor, "tasks": n, "successes": s, "success_rate": round(s / n, 6),
+             "steps": steps, "invalid_action_rate": round(bad / max(1, steps), 6)}
+            for (fam, actor), (n, s, steps, bad) in sorted(counts.items())]
+
+
+def select_held_out(tasks: Sequence[InstantiatedTask], max_tasks: int | None, selection: str = "stratified",
+                    min_per_family: int = 1, seed: int = 0) -> list[InstantiatedTask]:
+    """``max_tasks`` of ``tasks`` (all of them when ``None`` or enough), in their original order.
+
+    ``first``: the first ``max_tasks``. ``stratified``: every family first (its ``min_per_family``
+    seed-chosen tasks, or all it has), then the rest filled in one seeded order over all remaining
+    tasks, so the fill keeps the families' proportions in expectation. When ``max_tasks`` is below
+    families x ``min_per_family``, the families' first tasks are taken round by round in the seeded
+    order and some families are left out (``task_coverage`` says which).
+    """
+    tasks = list(tasks)
+    if max_tasks is None or max_tasks >= len(tasks):
+        return tasks
+    if selection == "first":
+        return tasks[:max_tasks]
+    if selection != "stratified":
+        raise ValueError(f"online.selection must be 'stratified' or 'first', not {selection!r}")
+    order = sorted(range(len(tasks)), key=lambda i: _unit(seed, "online", tasks[i].task_id))
+    rank: dict[int, int] = {}
+    seen: dict[str, int] = {}
+    for i in order:
+        fam = tasks[i].family or ""
+        rank[i] = seen.get(fam, 0)
+        seen[fam] = rank[i] + 1
+    # (round, seeded position): round r < min_per_family holds each family's r-th task; the fill is one round
+    position = {i: k for k, i in enumerate(order)}
+    key = {i: (min(rank[i], min_per_family), position[i]) for i in order}
+    chosen = set(sorted(order, key=key.__getitem__)[:max_tasks])
+    return [t for i, t in enumerate(tasks) if i in chosen]
+
+
+def task_coverage(selected: Sequence[InstantiatedTask], available: Sequence[InstantiatedTask],
+                  selection: str) -> dict[str, Any]:
+    """How the evaluated tasks cover the held-out set: counts, families, and the families left out."""
+    families = sorted({t.family or "" for t in available})
+    covered = {t.family or "" for t in selected}
+    return {"tasks": len(selected), "held_out_tasks": len(available), "families": len(covered),
+            "held_out_families": len(families), "missing_families": [f for f in families if f not in covered],
+            "selection": selection if len(selected) < len(available) else "all"}

@@ -15,6 +15,7 @@ import pandas as pd
 __all__ = [
     "PAPER",
     "champion",
+    "champion_lines",
     "comparison_table",
     "dvc_metrics",
     "family_frame",
@@ -131,16 +132,74 @@ def markdown_report(table: pd.DataFrame, results: Mapping[str, Mapping[str, Mapp
         size = next(iter(counts.values()), {})
         what = ", ".join(f"{int(v)} {k}" for k, v in size.items() if k in ("tasks", "steps"))
         keep = [c for c in part.columns if c not in ("section", "metric") and (part[c] != "").any()]
-        out += [f"## {title}" + (f" ({what})" if what else ""), "", _markdown(part[keep]), ""]
-    if not families.empty:
-        wide = families.pivot_table(index="family", columns="actor", values="success_rate").mul(100).round(1)
-        out += ["## Online success per task family (%)", "", _markdown(wide.fillna("").reset_index()), ""]
+        out += [f"## {title}" + (f" ({what})" if what else ""), ""]
+        if section == "online":
+            out += _coverage_lines(results.get("online", {}))
+        out += [_markdown(part[keep]), ""]
+    out += _family_tables(families, results.get("online", {}))
+    out += champion_lines(best, results.get("online", {}))
+    return "\n".join(out)
+
+
+def _coverage_lines(online: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One sentence on which held-out tasks the online section ran (``online.task_coverage``)."""
+    cov = next((r["coverage"] for r in online.values() if r.get("status") == "evaluated" and r.get("coverage")), None)
+    if not cov:
+        return []
+    how = {"all": "all of them", "stratified": "stratified: every family first, then a seeded fill",
+           "first": "the first ones in the manifest"}.get(cov["selection"], cov["selection"])
+    line = (f"Tasks: {cov['tasks']} of {cov['held_out_tasks']} held-out tasks ({how}), covering "
+            f"{cov['families']} of the {cov['held_out_families']} families with held-out tasks")
+    missing = cov.get("missing_families") or []
+    return [line + (f"; left out: {', '.join(missing)}." if missing else "."), ""]
+
+
+def _family_tables(families: pd.DataFrame, online: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Per family: tasks, then every actor's success (a skipped generation reads ``skipped``), and
+    the invalid-action rate of each evaluated LAM generation."""
+    if families.empty:
+        return []
+    out: list[str] = []
+    tasks = families.groupby("family")["tasks"].max()
+    wide = families.pivot_table(index="family", columns="actor", values="success_rate").mul(100).round(1)
+    frame = pd.DataFrame({"family": tasks.index, "tasks": tasks.to_numpy()})
+    for actor, r in online.items():
+        if r.get("status") != "evaluated":
+            frame[actor] = "skipped"
+        elif actor in wide.columns:
+            frame[actor] = [wide.at[f, actor] if pd.notna(wide.at[f, actor]) else "" for f in frame["family"]]
+    out += ["## Online success per task family (%)", "", _markdown(frame), ""]
+    lams = [a for a, r in online.items() if r.get("status") == "evaluated" and r.get("kind") == "lam"]
+    if lams and "invalid_action_rate" in families.columns:
+        bad = families[families["actor"].isin(lams)].pivot_table(
+            index="family", columns="actor", values="invalid_action_rate").mul(100).round(1)
+        bad = bad[[a for a in lams if a in bad.columns]]
+        out += ["## Invalid actions per task family (%, LAM generations)", "",
+                _markdown(bad.fillna("").reset_index()), ""]
+    return out
+
+
+def champion_lines(best: Mapping[str, Any], online: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The champion, or why the alias did not move, and each generation's online solves."""
+    solved = [f"{g} {_solved(r)}" for g, r in online.items()
+              if r.get("kind") == "lam" and r.get("status") == "evaluated"]
+    out = ["## Champion", ""]
     if best.get("generation"):
         out += [f"Champion: **{best['generation']}** (online task success rate "
                 f"{100 * float(best['value']):.1f} %); the registry alias `champion` points to it.", ""]
     else:
-        out += [f"Champion: none ({best.get('reason', 'no generation was evaluated online')}).", ""]
-    return "\n".join(out)
+        out += [f"Champion: none ({best.get('reason', 'no generation was evaluated online')}); the registry alias "
+                "`champion` is not moved and stays where it was.", ""]
+    if solved:
+        out += [f"Held-out tasks solved online: {'; '.join(solved)}. Only a generation that solves at least one "
+                "can become champion.", ""]
+    return out
+
+
+def _solved(result: Mapping[str, Any]) -> str:
+    m = result.get("metrics", {})
+    n = int(m.get("tasks", 0))
+    return f"{round(float(m.get('task_success_rate', 0.0)) * n)} of {n}"
 
 
 def dvc_metrics(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, Any]:
@@ -168,7 +227,8 @@ def phase_frame(results: Mapping[str, Mapping[str, Mapping[str, Any]]], generati
 def family_frame(results: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """Per-family online success of every evaluated actor (long form: family, actor, tasks, ...)."""
     rows = [row for r in results.values() if r.get("status") == "evaluated" for row in r.get("families", [])]
-    return pd.DataFrame(rows, columns=["family", "actor", "tasks", "successes", "success_rate"])
+    return pd.DataFrame(rows, columns=["family", "actor", "tasks", "successes", "success_rate", "steps",
+                                      "invalid_action_rate"])
 
 
 PLOT_METRICS = (("offline", "object_acc"), ("offline", "operation_acc"), ("offline", "status_acc"),
@@ -245,17 +305,23 @@ def generation_metrics(results: Mapping[str, Mapping[str, Mapping[str, Any]]], g
 
 def champion(online: Mapping[str, Mapping[str, Any]], offline: Mapping[str, Mapping[str, Any]],
              generations: Sequence[str], metric: str = "task_success_rate") -> dict[str, Any]:
-    """The generation with the best online ``metric``; ties go to the better offline step success
-    rate, then to the later generation (it had more training). ``generation`` is ``None`` when none ran."""
-    scored = []
+    """The generation with the best online ``metric`` among those that solved at least one held-out
+    task (online task success rate > 0); ties go to the better offline step success rate, then to
+    the later generation (it had more training). ``generation`` is ``None``, with the ``reason``,
+    when no generation ran or none solved anything: the alias then stays where it is."""
+    scored, unsolved = [], []
     for order, g in enumerate(generations):
         r = online.get(g)
         if r and r.get("status") == "evaluated":
+            if float(r["metrics"].get("task_success_rate", 0.0)) <= 0:
+                unsolved.append(f"{g} {_solved(r)}")
+                continue
             off = offline.get(g) or {}
             ssr = float(off.get("metrics", {}).get("step_success_rate", 0.0)) if off.get("status") == "evaluated" else 0.0
             scored.append((float(r["metrics"][metric]), ssr, order, g))
     if not scored:
-        return {"generation": None, "metric": f"online.{metric}", "value": None,
-                "reason": "no LAM generation was evaluated online"}
+        reason = (f"no generation solved a held-out task online ({', '.join(unsolved)} solved)" if unsolved
+                  else "no LAM generation was evaluated online")
+        return {"generation": None, "metric": f"online.{metric}", "value": None, "reason": reason}
     value, _, _, best = max(scored)
     return {"generation": best, "metric": f"online.{metric}", "value": value}

@@ -35,6 +35,8 @@ __all__ = [
     "PolicyFactory",
     "attempt_seed",
     "explore",
+    "exploration_by_family",
+    "expert_failure_check",
     "model_policy_factory",
     "first_successes",
     "select_tasks",
@@ -200,3 +202,52 @@ def summarize_exploration(tasks: Sequence[InstantiatedTask], trajectories: Seque
         "avg_steps": round(sum(steps) / len(steps), 3) if steps else 0.0,
         "invalid_rate": round(sum(t.outcome.invalid_actions for t in trajectories) / max(1, sum(steps)), 4),
     }
+
+
+def exploration_by_family(trajectories: Iterable[Trajectory],
+                          expert_failed: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Per task family: tasks explored, how many of them the expert failed (``expert_failed``: task
+    ids), tasks solved (at least one successful attempt), the success rate, attempts; by family."""
+    failed = set(expert_failed) if expert_failed is not None else None
+    fams: dict[str, dict[str, Any]] = {}
+    for t in trajectories:
+        f = fams.setdefault(t.task.family or "", {"tasks": set(), "solved": set(), "attempts": 0, "successes": 0})
+        f["tasks"].add(t.task.task_id)
+        f["attempts"] += 1
+        if t.outcome.success:
+            f["solved"].add(t.task.task_id)
+            f["successes"] += 1
+    rows = []
+    for fam, f in sorted(fams.items()):
+        n = len(f["tasks"])
+        row = {"family": fam, "explored": n, "solved": len(f["solved"]),
+               "success_rate": round(len(f["solved"]) / n, 4), "attempts": f["attempts"],
+               "successful_attempts": f["successes"]}
+        if failed is not None:
+            row["expert_failed"] = len(f["tasks"] & failed)
+        rows.append(row)
+    return rows
+
+
+def expert_failure_check(explored_task_ids: Iterable[str], expert_trajectories: Iterable[Trajectory],
+                         expert_successes: Iterable[Trajectory]) -> dict[str, Any]:
+    """Whether every explored task is one the expert failed, with the counts that show it.
+
+    The expert failed a task when it ran it (``expert_trajectories``: every expert episode) and no
+    episode of that task is among its accepted successes (``expert_successes``, i.e.
+    ``train_trajectories``: the checker's, and the optional LLM judge's, yes).
+    """
+    explored = sorted(set(explored_task_ids))
+    ran = {t.task.task_id for t in expert_trajectories}
+    solved = {t.task.task_id for t in expert_successes}
+    failed = [i for i in explored if i in ran and i not in solved]
+    by_expert = [i for i in explored if i in solved]
+    not_run = [i for i in explored if i not in ran and i not in solved]
+    ok = len(failed) == len(explored)
+    if ok:
+        note = f"all {len(explored)} explored tasks are expert failures (the expert ran each and failed it)"
+    else:
+        note = (f"only {len(failed)} of {len(explored)} explored tasks are expert failures: "
+                f"{len(by_expert)} the expert solved, {len(not_run)} it never ran")
+    return {"explored": len(explored), "expert_failed": len(failed), "expert_solved": by_expert,
+            "expert_not_run": not_run, "all_expert_failures": ok, "note": note, "expert_failed_ids": failed}

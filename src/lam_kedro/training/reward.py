@@ -32,6 +32,7 @@ __all__ = [
     "reward_rows",
     "reward_text",
     "score_steps",
+    "source_heldout_metrics",
     "split_by_task",
     "train_reward_model",
 ]
@@ -101,16 +102,17 @@ def split_by_task(rows: Sequence[dict[str, Any]], heldout_fraction: float, seed:
                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """``(train, heldout)`` rows, held out by task so no task has steps on both sides.
 
-    Tasks are grouped by the labels their steps carry (only +1, only -1, both) and each group
-    gives ``heldout_fraction`` of its tasks (at least one when it has two or more), so the
-    held-out set has both labels whenever the data does.
+    Tasks are grouped by the (source, label) pairs their steps carry (expert +1, LAM3 +1, LAM3 -1,
+    or several) and each group gives ``heldout_fraction`` of its tasks (at least one when it has
+    two or more), so the held-out set has both labels whenever the data does, and LAM3's own
+    successes and failures whenever its rollouts have them.
     """
     if not 0 < heldout_fraction < 1:
         raise ValueError(f"params:reward_model.heldout_fraction must be in (0, 1), got {heldout_fraction}")
-    labels: dict[str, set[float]] = {}
+    labels: dict[str, set[tuple[str, float]]] = {}
     for r in rows:
-        labels.setdefault(r["task_id"], set()).add(float(r["label"]))
-    groups: dict[tuple[float, ...], list[str]] = {}
+        labels.setdefault(r["task_id"], set()).add((str(r.get("source", "")), float(r["label"])))
+    groups: dict[tuple[tuple[str, float], ...], list[str]] = {}
     for task_id, ls in labels.items():
         groups.setdefault(tuple(sorted(ls)), []).append(task_id)
     held: set[str] = set()
@@ -233,6 +235,32 @@ def heldout_metrics(labels: Sequence[float], scores: Sequence[float]) -> dict[st
         "heldout_auc": auc,
         "heldout_mse": float(np.mean((s - np.where(y, 1.0, -1.0)) ** 2)),
     }
+
+
+def source_heldout_metrics(scored: Sequence[Mapping[str, Any]], source: str = "lam3") -> dict[str, Any]:
+    """Accuracy and ROC AUC of the scores on one source's held-out steps (``scored``: the held-out rows
+    ``train_reward_model`` returns). For ``lam3``: LAM3's own successes against its own failures,
+    without the expert's steps. When one class is missing, ``accuracy`` and ``auc`` are ``None`` and
+    ``note`` says which class is missing."""
+    rows = [r for r in scored if r.get("source") == source]
+    success = {r["trajectory_id"]: float(r["label"]) > 0 for r in rows}
+    pos = sum(float(r["label"]) > 0 for r in rows)
+    out: dict[str, Any] = {"tasks": len({r["task_id"] for r in rows}), "trajectories": len(success),
+                           "successful_trajectories": sum(success.values()),
+                           "failed_trajectories": len(success) - sum(success.values()),
+                           "steps": len(rows), "success_steps": pos, "failure_steps": len(rows) - pos}
+    if not rows or not 0 < pos < len(rows):
+        missing = "step" if not rows else "successful trajectory" if not pos else "failed trajectory"
+        out.update(accuracy=None, auc=None,
+                   note=f"not measured: {source}'s rollouts on the held-out tasks have no {missing} "
+                        f"({out['successful_trajectories']} successful, {out['failed_trajectories']} failed "
+                        "trajectories); accuracy and AUC need both classes")
+        return out
+    m = heldout_metrics([r["label"] for r in rows], [r["score"] for r in rows])
+    out.update(accuracy=round(m["heldout_accuracy"], 6), auc=round(m["heldout_auc"], 6),
+               note=f"{source}'s own rollouts on {out['tasks']} held-out tasks: {out['successful_trajectories']} "
+                    f"successful vs {out['failed_trajectories']} failed trajectories, step level")
+    return out
 
 
 def train_reward_model(base: ModelBundle, rows: Sequence[dict[str, Any]], params: Mapping[str, Any]

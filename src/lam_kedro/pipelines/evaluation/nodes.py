@@ -100,11 +100,13 @@ def evaluate_planning(models: Mapping[str, Loader | None], task_plans_test: list
 
 
 def held_out_tasks(instantiated_tasks: list[InstantiatedTask], trajectory_splits: list[dict[str, Any]],
-                   max_tasks: int | None = None) -> list[InstantiatedTask]:
-    """The test split's runnable tasks, in the manifest's order (expert successes and failures alike)."""
+                   max_tasks: int | None = None, selection: str = "first", min_per_family: int = 1,
+                   seed: int = 0) -> list[InstantiatedTask]:
+    """The test split's runnable tasks (expert successes and failures alike), in the manifest's order;
+    ``max_tasks`` of them chosen by ``online.select_held_out`` (``first`` or ``stratified``)."""
     test_ids = {r["task_id"] for r in trajectory_splits if r.get("split") == "test"}
     tasks = [t for t in instantiated_tasks if t.task_id in test_ids and t.family]
-    return tasks[:max_tasks]
+    return online.select_held_out(tasks, max_tasks, selection, min_per_family, seed)
 
 
 def _actor_specs(models: Mapping[str, Loader | None], p: EvaluationParams
@@ -144,7 +146,12 @@ def evaluate_online(models: Mapping[str, Loader | None], instantiated_tasks: lis
     o = p.online
     if not o.enabled:
         return [], {g: _skip("online evaluation is disabled (online.enabled: false)") for g in p.generations}
-    tasks = held_out_tasks(instantiated_tasks, trajectory_splits, o.max_tasks)
+    available = held_out_tasks(instantiated_tasks, trajectory_splits)
+    tasks = online.select_held_out(available, o.max_tasks, o.selection, o.min_per_family, p.seed)
+    coverage = online.task_coverage(tasks, available, o.selection)
+    logger.info("online: %d of %d held-out tasks (%s), %d of %d families%s", coverage["tasks"],
+                coverage["held_out_tasks"], coverage["selection"], coverage["families"], coverage["held_out_families"],
+                f"; left out: {', '.join(coverage['missing_families'])}" if coverage["missing_families"] else "")
     specs, results = _actor_specs(models, p)
     if not tasks:
         return [], {**results, **{s.name: _skip("there are no held-out tasks", s.kind) for s in specs}}
@@ -157,7 +164,8 @@ def evaluate_online(models: Mapping[str, Loader | None], instantiated_tasks: lis
         got = online.rollout_actor(spec, tasks, docs, o.max_steps, o.workers, o.chunk_size)
         trajectories += got
         results[spec.name] = {"status": "evaluated", "reason": None, "kind": spec.kind,
-                              "metrics": online.online_metrics(got), "families": online.online_family_table(got)}
+                              "metrics": online.online_metrics(got), "families": online.online_family_table(got),
+                              "coverage": coverage}
         logger.info("online %s: %s", spec.name, results[spec.name]["metrics"])
     order = [*p.generations, *(s.name for s in specs if s.name not in p.generations)]
     return trajectories, {a: results[a] for a in order if a in results}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,7 +42,10 @@ class LLMBaseline(_Strict):
 class OnlineParams(_Strict):
     enabled: bool = True
     max_steps: int = Field(30, ge=1, description="episode step limit (truncation)")
-    max_tasks: int | None = Field(None, ge=1, description="first N held-out tasks (quick runs)")
+    max_tasks: int | None = Field(None, ge=1, description="held-out tasks evaluated (null: all of them)")
+    selection: Literal["stratified", "first"] = Field(
+        "stratified", description="which max_tasks: `stratified` (every family first, then a seeded fill) or `first`")
+    min_per_family: int = Field(1, ge=1, description="stratified: tasks each family gets before the fill")
     workers: int = Field(1, ge=1, description="processes per actor; results are the same for any value")
     chunk_size: int = Field(8, ge=1)
     use_task_plan: bool = Field(True, description="the task's plan fills the first <Previous Plans:>, as in training")

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 from pydantic import Field
 
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
@@ -21,6 +22,8 @@ from lam_kedro.pipelines.trajectories.rollout import load_documents
 from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.exploration import (
     ExplorationParams,
+    expert_failure_check,
+    exploration_by_family,
     explore,
     first_successes,
     model_policy_factory,
@@ -86,16 +89,32 @@ def train_lam3(
     return lam3, curves
 
 
-def report_phase3(summary: dict[str, Any], lam3: ModelBundle) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
-    """Phase 3's report (JSON) and its MLflow metrics (``phase3.exploration_solved``, ``phase3.sft.*``).
+def report_phase3(summary: dict[str, Any], lam3: ModelBundle, lam2_exploration_trajectories: list[Trajectory],
+                  expert_trajectories: list[Trajectory], train_trajectories: list[Trajectory]
+                  ) -> tuple[dict[str, Any], dict[str, dict[str, float]], pd.DataFrame]:
+    """Phase 3's report (JSON), its MLflow metrics (``phase3.exploration_solved``, ``phase3.sft.*``) and
+    the exploration per task family (CSV: explored, expert_failed, solved, success_rate, attempts).
 
     The SFT part is ``training_report``'s, with the names every generation uses; the exploration
     numbers sit beside it, so one file says what LAM2 found and what LAM3 learned from it.
+    ``expert_check`` verifies against the expert's own episodes that every explored task is one
+    the expert failed (``expert_failure_check``), and says so with the count.
     """
     from lam_kedro.training.sft import training_report
 
     report, metrics = training_report(lam3)
-    report = {**summary, **report, "new_trajectories": lam3.info.get("phase3", {}).get("new_trajectories", 0)}
+    check = expert_failure_check((t.task.task_id for t in lam2_exploration_trajectories), expert_trajectories,
+                                 train_trajectories)
+    failed_ids = check.pop("expert_failed_ids")
+    families = exploration_by_family(lam2_exploration_trajectories, failed_ids)
+    if not check["all_expert_failures"]:
+        logger.warning("phase3: %s", check["note"])
+    report = {**summary, **report, "new_trajectories": lam3.info.get("phase3", {}).get("new_trajectories", 0),
+              "explored_expert_failed": check["expert_failed"], "expert_check": check,
+              "families": {r["family"]: {k: v for k, v in r.items() if k != "family"} for r in families}}
     keys = ("exploration_tasks", "exploration_solved", "exploration_success_rate", "attempts", "successful_attempts",
             "avg_steps", "invalid_rate")
-    return report, {**{k: {"value": float(summary[k]), "step": 0} for k in keys}, **metrics}
+    metrics = {**{k: {"value": float(summary[k]), "step": 0} for k in keys},
+               "explored_expert_failed": {"value": float(check["expert_failed"]), "step": 0}, **metrics}
+    columns = ["family", "explored", "expert_failed", "solved", "success_rate", "attempts", "successful_attempts"]
+    return report, metrics, pd.DataFrame(families, columns=columns)

@@ -28,8 +28,9 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(_same, "lam3", "lam3_registered", name="register_lam3"),
             node(
                 report_phase3,
-                ["phase3_exploration_summary", "lam3"],
-                ["phase3_report", "phase3_metrics"],
+                ["phase3_exploration_summary", "lam3", "lam2_exploration_trajectories", "expert_trajectories",
+                 "train_trajectories"],
+                ["phase3_report", "phase3_metrics", "phase3_families"],
                 name="report_phase3",
             ),
         ]

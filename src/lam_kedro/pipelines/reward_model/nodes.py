@@ -29,7 +29,7 @@ from lam_kedro.training.exploration import (
     select_tasks,
     summarize_exploration,
 )
-from lam_kedro.training.reward import reward_rows, train_reward_model
+from lam_kedro.training.reward import reward_rows, source_heldout_metrics, train_reward_model
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +115,15 @@ def train_reward(lam3: ModelBundle, reward_examples: list[dict[str, Any]], rollo
                            "score": held.get((r["trajectory_id"], r["step"]))} for r in reward_examples],
                          columns=["task_id", "trajectory_id", "step", "source", "label", "split", "score"])
     clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
-    report = {**clean, "rows": len(reward_examples), "lam3_rollouts": rollout_summary,
+    own = source_heldout_metrics(scored, "lam3")
+    logger.info("reward_model on LAM3's own held-out rollouts: accuracy %s, AUC %s (%s)", own["accuracy"],
+                own["auc"], own["note"])
+    report = {**clean, "lam3_heldout_accuracy": own["accuracy"], "lam3_heldout_auc": own["auc"], "lam3_heldout": own,
+              "rows": len(reward_examples), "lam3_rollouts": rollout_summary,
               "lora": bundle.info.get("lora"), "merged_lora": True}
     mlflow_metrics: dict[str, Any] = {k: {"value": float(v), "step": 0} for k, v in clean.items() if v is not None}
+    mlflow_metrics.update({f"lam3_heldout_{k}": {"value": float(own[k]), "step": 0} for k in ("accuracy", "auc")
+                           if own[k] is not None})
     mlflow_metrics.update({f"lam3_rollouts.{k}": {"value": float(v), "step": 0} for k, v in rollout_summary.items()})
     curve = [{"step": int(e["step"]), "value": float(e["loss"])} for e in log if "loss" in e and "step" in e]
     if curve:
