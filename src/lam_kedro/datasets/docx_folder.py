@@ -8,7 +8,13 @@ from typing import Any
 from kedro.io import AbstractDataset
 
 from lam_kedro.env.document import Document
-from lam_kedro.env.docx_io import DocxLoadError, load_docx, save_docx
+from lam_kedro.env.docx_io import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PARAGRAPHS,
+    DocxLoadError,
+    load_docx,
+    save_docx,
+)
 from lam_kedro.env.safe_paths import confined
 
 __all__ = ["DocxFolderDataset", "DocxLoader", "IgnoredFileError"]
@@ -21,14 +27,17 @@ class IgnoredFileError(DocxLoadError):
 class DocxLoader:
     """Calling it reads ``path`` (``load_docx``); ``path`` names the file in quarantine rows."""
 
-    def __init__(self, path: Path, ignored_reason: str | None = None) -> None:
+    def __init__(self, path: Path, ignored_reason: str | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES,
+                 max_paragraphs: int | None = DEFAULT_MAX_PARAGRAPHS) -> None:
         self.path = path
         self.ignored_reason = ignored_reason
+        self.max_bytes = max_bytes
+        self.max_paragraphs = max_paragraphs
 
     def __call__(self) -> Document:
         if self.ignored_reason is not None:
             raise IgnoredFileError(f"{self.path}: {self.ignored_reason}")
-        return load_docx(self.path)
+        return load_docx(self.path, max_bytes=self.max_bytes, max_paragraphs=self.max_paragraphs)
 
     def __repr__(self) -> str:
         return f"DocxLoader({str(self.path)!r})"
@@ -43,11 +52,16 @@ class DocxFolderDataset(AbstractDataset[dict[str, Any], dict[str, Document]]):
     file but ``.gitkeep`` gets a loader too, one that raises ``IgnoredFileError`` saying why, so
     nothing is skipped without a note. A missing folder loads as an empty dict, so "no user
     templates" needs no special case. Save writes one .docx per key, each path confined to the folder.
+    ``max_bytes`` (uncompressed) and ``max_paragraphs`` bound what one document may hold: a larger
+    one's loader raises a ``DocxLoadError`` saying which limit (``null``: no limit).
     """
 
-    def __init__(self, path: str, note_other_files: bool = False, metadata: dict[str, Any] | None = None):
+    def __init__(self, path: str, note_other_files: bool = False, max_bytes: int | None = DEFAULT_MAX_BYTES,
+                 max_paragraphs: int | None = DEFAULT_MAX_PARAGRAPHS, metadata: dict[str, Any] | None = None):
         self._path = PurePosixPath(path)
         self._note_other_files = note_other_files
+        self._max_bytes = max_bytes
+        self._max_paragraphs = max_paragraphs
         self.metadata = metadata
 
     def _load(self) -> dict[str, Any]:
@@ -65,7 +79,7 @@ class DocxFolderDataset(AbstractDataset[dict[str, Any], dict[str, Document]]):
             reason = None if is_docx else (
                 "a folder, not a .docx file (ignored)" if p.is_dir() else
                 f"not a .docx file (ends in {p.suffix or 'no extension'!r}; ignored)")
-            out[key] = DocxLoader(p, reason)
+            out[key] = DocxLoader(p, reason, self._max_bytes, self._max_paragraphs)
         return out
 
     def _save(self, data: dict[str, Document]) -> None:
@@ -82,4 +96,5 @@ class DocxFolderDataset(AbstractDataset[dict[str, Any], dict[str, Document]]):
         return Path(self._path).is_dir()
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path), "note_other_files": self._note_other_files}
+        return {"path": str(self._path), "note_other_files": self._note_other_files, "max_bytes": self._max_bytes,
+                "max_paragraphs": self._max_paragraphs}
