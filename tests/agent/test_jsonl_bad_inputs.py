@@ -74,7 +74,7 @@ def test_generated_garbage_is_a_record_or_a_reject_per_line(tmp_path_factory, tr
     good = trajectory.model_dump_json().encode()
     path.write_bytes(b"\n".join([good, *lines, good.replace(b'"t1-expert-0"', b'"t1-expert-9"')]) + b"\n")
     records, rejects = read_jsonl_with_rejects(path, Trajectory)
-    non_blank = sum(1 for raw in path.read_bytes().split(b"\n") if raw.strip())
+    non_blank = sum(1 for raw in path.read_bytes().split(b"\n") if raw.strip(b" \t\r\n"))
     assert len(records) + len(rejects) == non_blank
     assert {r.trajectory_id for r in records} >= {"t1-expert-0", "t1-expert-9"}
     assert all(r["reason"] and r["line_no"] >= 1 for r in rejects)

@@ -233,3 +233,45 @@ def test_the_corpus_round_trips_part_for_part_and_edits_stay_local(path: Path, t
     assert _changed(_parts(path), _parts(edited)) <= {"word/document.xml", "[Content_Types].xml"}
     assert load_docx(edited).to_dict()["blocks"] == doc.to_dict()["blocks"]
     assert io.BytesIO(edited.read_bytes())  # still a readable package
+
+
+def test_adding_a_comment_patches_only_its_paragraph(tmp_path: Path) -> None:
+    path, xpath = build("comments", tmp_path / "c.docx")
+    doc = load_docx(path)
+    doc.add_comment(doc.find("Edit me"), "Please check", "Bob Smith")
+    out = save_docx(doc, tmp_path / "out.docx")
+    back = load_docx(out)
+    assert [(c.text, c.anchor, c.author) for c in back.comments] == [
+        ("Check this", "Commented words", "Ann"), ("Please check", "Edit me", "Bob Smith")]
+    assert _count(out, xpath) == 2 * _count(path, xpath)
+    kept = [etree.tostring(e, method="c14n") for e in etree.fromstring(_parts(out)["word/document.xml"])[0]][1:]
+    original = [etree.tostring(e, method="c14n") for e in etree.fromstring(_parts(path)["word/document.xml"])[0]]
+    assert kept == original[1:]
+
+
+def test_deleting_comments_removes_their_marks_and_keeps_the_rest(tmp_path: Path) -> None:
+    path, xpath = build("picture_in_comment", tmp_path / "c.docx")
+    doc = load_docx(path)
+    assert doc.delete_comments() == 1
+    out = save_docx(doc, tmp_path / "out.docx")
+    back = load_docx(out)
+    assert back.comments == [] and back.text() == doc.text()
+    body = etree.fromstring(_parts(out)["word/document.xml"])
+    assert body.xpath("count(//w:commentRangeStart | //w:commentReference)", namespaces=NS) == 0
+    assert _changed(_parts(path), _parts(out)) <= {"word/document.xml", "word/comments.xml"}
+
+
+@pytest.mark.parametrize(("feature", "word"), [("character_styles", " and "), ("sub_superscript", "O and x"),
+                                               ("double_underline", "twi"), ("tab_stops", "Name")])
+def test_a_format_edit_inside_the_paragraph_keeps_its_other_runs_properties(feature: str, word: str,
+                                                                             tmp_path: Path) -> None:
+    path, xpath = build(feature, tmp_path / f"{feature}.docx")
+    doc = load_docx(path)
+    span = doc.find(word)
+    doc.apply_run_format(span, strike=True)
+    out = save_docx(doc, tmp_path / "out.docx")
+    expected = _count(path, xpath) - (1 if feature == "double_underline" else 0)  # "twi" splits its run:
+    assert _count(out, xpath) >= expected  # ... the struck part is rewritten, the rest keeps w:u double
+    back = load_docx(out)
+    assert back.format_at(back.find(word)).strike
+    assert back.to_dict()["blocks"] == doc.to_dict()["blocks"]

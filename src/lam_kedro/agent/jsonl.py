@@ -64,6 +64,10 @@ def write_jsonl(path: Path | str, records: Iterable[BaseModel | Mapping[str, Any
 MAX_LINE_BYTES = 50_000_000
 
 
+#: JSON's whitespace; a line of anything else is data (a record or a reject), never skipped.
+_JSON_SPACE = " \t\r\n"
+
+
 class _BadLine(str):
     """A line that could not be decoded; the text is the reason (``iter_jsonl_lines`` yields it)."""
 
@@ -80,7 +84,7 @@ def iter_jsonl_lines(path: Path | str) -> Iterable[tuple[int, str]]:
             if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             try:
-                text = raw.decode("utf-8").strip()
+                text = raw.decode("utf-8").strip(_JSON_SPACE)  # not str.strip(): it eats \x1c-\x1f
             except UnicodeDecodeError as err:
                 yield line_no, _BadLine(f"not UTF-8 text (byte {err.start} of the line is {raw[err.start]:#04x})")
                 continue

@@ -2,7 +2,9 @@
 
 Loading walks the body XML itself (python-docx wrappers for styles and formats), so hyperlinks,
 comment ranges, page breaks, fields and content controls all land where the model expects them;
-what the model cannot represent (pictures, text boxes, footnotes) is left out, never an error.
+what the model cannot represent (pictures, text boxes, footnotes) is left out of the model, never an
+error, and kept in the package the document carries (``Document.source``), so ``save_docx`` gives
+it back (``docx_patch``).
 A file that is not a readable Word package raises ``DocxLoadError`` naming the file and the fault.
 """
 
@@ -128,7 +130,7 @@ def load_docx(path: str | Path, max_bytes: int | None = DEFAULT_MAX_BYTES,
         raise DocxLoadError(f"{path}: could not read its content ({type(err).__name__}: {err})") from err
     from lam_kedro.env.docx_patch import DocxSource
 
-    doc.source = DocxSource.capture(path, doc, reader.groups)
+    doc.source = DocxSource.capture(path, doc, reader.groups, getattr(reader, "comment_ids", []))
     return doc
 
 
@@ -169,6 +171,7 @@ class _Reader:
             page_border=X.get_page_border(sect_pr) if sect_pr is not None else None,
             title=title,
         )
+        self.comment_ids = [str(c.comment_id) for c in self.d.comments]
         doc.comments = [Comment(c.text, self._anchor(doc, str(c.comment_id)), c.author or "")
                         for c in self.d.comments]
         return doc

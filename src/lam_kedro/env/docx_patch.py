@@ -11,8 +11,10 @@ how many model blocks each top-level body element produced). ``save_docx`` then:
   decorations that changed, and copies every part whose XML did not change from the original
   (compared canonically, so python-docx's re-serialisation does not count as a change).
 
-What it cannot yet patch (a change to the comments) falls back to writing a new package
-(``docx_write``), as documents built in code always are; ``patch_limits`` says why.
+Comments an action added are written on the paragraphs of their anchor (those are rewritten);
+comments an action deleted are removed with their range marks and references. What it cannot
+patch falls back to writing a new package (``docx_write``), as documents built in code always
+are; ``patch_limits`` says why.
 """
 
 from __future__ import annotations
@@ -39,14 +41,16 @@ class DocxSource:
     entries: tuple[tuple[zipfile.ZipInfo, bytes], ...]
     baseline: Document
     group_sizes: tuple[int, ...]
+    comment_ids: tuple[str, ...] = ()
 
     @classmethod
-    def capture(cls, path: Path, doc: Document, groups: list[tuple[Any, int]]) -> DocxSource:
+    def capture(cls, path: Path, doc: Document, groups: list[tuple[Any, int]],
+                comment_ids: list[str] | None = None) -> DocxSource:
         with zipfile.ZipFile(path) as zf:
             entries = tuple((info, zf.read(info.filename)) for info in zf.infolist())
         baseline = doc.copy()
         baseline.source = None
-        return cls(str(path), entries, baseline, tuple(n for _, n in groups))
+        return cls(str(path), entries, baseline, tuple(n for _, n in groups), tuple(comment_ids or ()))
 
     def package_bytes(self) -> bytes:
         buf = io.BytesIO()
@@ -78,9 +82,23 @@ def patch_limits(doc: Document) -> str | None:
     """Why ``doc`` cannot be saved by patching its package (``None``: it can)."""
     if doc.source is None:
         return "the document was not read from a .docx"
-    if _comments(doc) != _comments(doc.source.baseline):
-        return "its comments changed (adding or deleting comments is not patched yet)"
+    if len(doc.source.comment_ids) != len(doc.source.baseline.comments):
+        return "its comments could not be matched to the package's"
     return None
+
+
+def _comment_changes(doc: Document, base: Document) -> tuple[list[int], list[int]]:
+    """(baseline comments deleted, current comments added), by index: kept ones match in order."""
+    import difflib
+
+    sm = difflib.SequenceMatcher(a=_comments(base), b=_comments(doc), autojunk=False)
+    deleted: list[int] = []
+    added: list[int] = []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag != "equal":
+            deleted += range(i1, i2)
+            added += range(j1, j2)
+    return deleted, added
 
 
 def save_patched(doc: Document, path: Path) -> bool:
@@ -92,7 +110,7 @@ def save_patched(doc: Document, path: Path) -> bool:
     same_body = [block_key(b) for b in base.blocks] == [block_key(b) for b in doc.blocks]
     same_deco = (_section_tuple(doc), doc.watermark, doc.page_color, doc.page_border) == (
         _section_tuple(base), base.watermark, base.page_color, base.page_border)
-    if same_body and same_deco:
+    if same_body and same_deco and _comments(doc) == _comments(base):
         _write_entries(path, list(src.entries))
         return True
     try:
@@ -118,8 +136,20 @@ def _patched_parts(doc: Document, src: DocxSource, same_body: bool, same_deco: b
     if len(children) != len(src.group_sizes):
         return None
     writer = PatchWriter(pkg, doc)
-    if not same_body:
-        _patch_body(doc, src, body, children, writer)
+    deleted, added = _comment_changes(doc, src.baseline)
+    anchors = writer._comment_anchors()
+    force = _blocks_of_paragraphs(doc, {i for c in added for i, _, _ in anchors[c]})
+    para_blocks = [j for j, b in enumerate(doc.blocks) if isinstance(b, Paragraph)]
+    for c in added:  # the anchor's ends become run boundaries, so the comment spans exactly it
+        for i, lo, hi in anchors[c]:
+            writer.cuts.setdefault(para_blocks[i], set()).update((lo, hi))
+    written: dict[int, Any] = {}
+    if not same_body or force:
+        _patch_body(doc, src, body, children, writer, force, written)
+    if deleted:
+        _delete_comments(pkg, {src.comment_ids[i] for i in deleted})
+    for c in added:
+        writer.add_comment_on(c, anchors[c], written)
     if not same_deco:
         writer.patch_section(src.baseline)
     buf = io.BytesIO()
@@ -128,7 +158,36 @@ def _patched_parts(doc: Document, src: DocxSource, same_body: bool, same_deco: b
         return {info.filename: zf.read(info.filename) for info in zf.infolist()}
 
 
-def _patch_body(doc: Document, src: DocxSource, body: Any, children: list[Any], writer: Any) -> None:
+def _blocks_of_paragraphs(doc: Document, paragraphs: set[int]) -> set[int]:
+    """Block indices of the given paragraph indices."""
+    out, k = set(), 0
+    for j, b in enumerate(doc.blocks):
+        if isinstance(b, Paragraph):
+            if k in paragraphs:
+                out.add(j)
+            k += 1
+    return out
+
+
+def _delete_comments(pkg: Any, ids: set[str]) -> None:
+    """Remove the comments ``ids``: their range marks and references in the body, their part entries."""
+    from lam_kedro.env.docx_xml import W_NS
+
+    w = f"{{{W_NS}}}"
+    for el in list(pkg.element.body.iter(f"{w}commentRangeStart", f"{w}commentRangeEnd", f"{w}commentReference")):
+        if el.get(f"{w}id") in ids:
+            parent = el.getparent()
+            parent.remove(el)
+            if parent.tag == f"{w}r" and all(c.tag == f"{w}rPr" for c in parent):
+                parent.getparent().remove(parent)
+    comments = pkg.part._comments_part.element
+    for c in list(comments):
+        if c.get(f"{w}id") in ids:
+            comments.remove(c)
+
+
+def _patch_body(doc: Document, src: DocxSource, body: Any, children: list[Any], writer: Any,
+                force: set[int] = frozenset(), written: dict[int, Any] | None = None) -> None:
     """Rebuild the body: unchanged groups keep their XML, changed blocks are written anew."""
     import difflib
 
@@ -184,7 +243,7 @@ def _patch_body(doc: Document, src: DocxSource, body: Any, children: list[Any], 
     j, n_cur = 0, len(doc.blocks)
     while j < n_cur:
         b = match.get(j)
-        if b is not None and b in firsts:
+        if b is not None and b in firsts and not force & set(range(j, j + src.group_sizes[firsts[b]])):
             g = firsts[b]
             size = src.group_sizes[g]
             if all(match.get(j + k) == b + k for k in range(size)):
@@ -195,8 +254,12 @@ def _patch_body(doc: Document, src: DocxSource, body: Any, children: list[Any], 
                 continue
         block = doc.blocks[j]
         if isinstance(block, Paragraph):
-            el = writer.write_paragraph(block)
-            _keep_paragraph_props(el, block, replaced.get(j), src, children)
+            base_j = replaced.get(j) if j not in force else match.get(j)
+            el = writer.write_paragraph(block, writer.cuts.get(j, set()) | _original_cuts(block, base_j, src, children))
+            _keep_paragraph_props(el, block, base_j, src, children)
+            _keep_run_props(writer.written[-1], block, base_j, src, children)
+            if written is not None:
+                written[j] = writer.written[-1]
         elif isinstance(block, Table):
             writer.write_table(block)
         elif isinstance(block, PageBreak):
@@ -231,6 +294,85 @@ def _keep_paragraph_props(el: Any, block: Paragraph, base_index: int | None, src
                 el.insert(0, copy.deepcopy(old_ppr))
             return
         start += n
+
+
+def _original_paragraph(base_index: int, src: DocxSource, children: list[Any]) -> Any:
+    """The ``w:p`` that alone produced baseline block ``base_index`` (``None`` if none did)."""
+    from lam_kedro.env.docx_xml import W_NS
+
+    start = 0
+    for g, n in enumerate(src.group_sizes):
+        if start == base_index:
+            return children[g] if n == 1 and children[g].tag == f"{{{W_NS}}}p" else None
+        if start > base_index:
+            return None
+        start += n
+    return None
+
+
+def _run_spans(p: Any) -> list[tuple[int, int, Any]]:
+    """(start, end, w:rPr or None) of each text-bearing run of an original paragraph, as the reader
+    counts text (w:t, and one character for a tab, a line break, a non-breaking hyphen)."""
+    from lam_kedro.env.docx_xml import W_NS
+
+    w = f"{{{W_NS}}}"
+    out, pos = [], 0
+    for r in p.iter(f"{w}r"):
+        if any(a.tag == f"{w}txbxContent" for a in r.iterancestors()):
+            continue
+        n = 0
+        for c in r:
+            if c.tag == f"{w}t":
+                n += len(c.text or "")
+            elif c.tag in (f"{w}tab", f"{w}cr", f"{w}noBreakHyphen") or (
+                    c.tag == f"{w}br" and c.get(f"{w}type") != "page"):
+                n += 1
+        if n:
+            out.append((pos, pos + n, r.find(f"{w}rPr")))
+            pos += n
+    return out
+
+
+def _original_cuts(block: Paragraph, base_index: int | None, src: DocxSource, children: list[Any]) -> set[int]:
+    """The original runs' boundaries when the text is unchanged, so each written run lies in one."""
+    if base_index is None:
+        return set()
+    old = src.baseline.blocks[base_index]
+    p = _original_paragraph(base_index, src, children)
+    if p is None or not isinstance(old, Paragraph) or old.text != block.text:
+        return set()
+    return {a for a, _, _ in _run_spans(p)} | {b for _, b, _ in _run_spans(p)}
+
+
+def _keep_run_props(written: list[tuple[int, int, Any]], block: Paragraph, base_index: int | None,
+                    src: DocxSource, children: list[Any]) -> None:
+    """In a rewritten paragraph whose text is unchanged (a format edit), a run whose format the
+    edit did not change takes back the original ``w:rPr`` (character style, sub/superscript,
+    underline style, ... that the model does not hold)."""
+    import copy
+
+    from lam_kedro.env.docx_write import fmt_at
+
+    if base_index is None:
+        return
+    old = src.baseline.blocks[base_index]
+    p = _original_paragraph(base_index, src, children)
+    if p is None or not isinstance(old, Paragraph) or old.text != block.text:
+        return
+    spans = _run_spans(p)
+    if not spans or spans[-1][1] != len(old.text):
+        return  # the XML and the model disagree on the text: leave the written runs as they are
+    for a, b, run in written:
+        if fmt_at(block, a) != fmt_at(old, a):
+            continue
+        src_run = next((s for s in spans if s[0] <= a and b <= s[1]), None)
+        if src_run is None:
+            continue
+        r = run._r
+        if r.rPr is not None:
+            r.remove(r.rPr)
+        if src_run[2] is not None:
+            r.insert(0, copy.deepcopy(src_run[2]))
 
 
 def _canonical(data: bytes) -> bytes | None:

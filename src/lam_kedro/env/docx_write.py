@@ -124,7 +124,7 @@ class _Writer:
         for a, b in zip(points, points[1:], strict=False):
             if a == b:
                 continue
-            fmt = _fmt_at(p, a)
+            fmt = fmt_at(p, a)
             url = next((u for s, u in p.hyperlinks if s.start <= a < s.end), None)
             if url is None:
                 link_el = None
@@ -255,6 +255,7 @@ class PatchWriter(_Writer):
         self.doc = doc
         self._styles = {}
         self.written = []
+        self.cuts: dict[int, set[int]] = {}  # block index -> offsets where a run must end
         self._list_num_ids = {}
         for kind, style in LIST_STYLES.items():
             try:
@@ -262,12 +263,22 @@ class PatchWriter(_Writer):
             except KeyError:  # the document has no such style: the list kind is not written
                 self._list_num_ids[kind] = None
 
-    def write_paragraph(self, p: Paragraph) -> Any:
-        self._paragraph(p, set())
+    def write_paragraph(self, p: Paragraph, cuts: set[int] | None = None) -> Any:
+        self._paragraph(p, cuts or set())
         return self.d.element.body.findall(qn("w:p"))[-1]
 
     def write_table(self, t: Table) -> None:
         self._table(t)
+
+    def add_comment_on(self, index: int, pieces: list[tuple[int, int, int]], written: dict[int, Any]) -> None:
+        """Add comment ``index`` of the model on the runs written for its anchor's paragraphs."""
+        c = self.doc.comments[index]
+        para_blocks = [j for j, b in enumerate(self.doc.blocks) if isinstance(b, Paragraph)]
+        runs = [run for i, lo, hi in pieces for a, b, run in written.get(para_blocks[i], []) if a >= lo and b <= hi]
+        if not runs:  # the anchor text is gone: Word keeps such a comment on an empty range
+            runs = [self.d.paragraphs[0].add_run()]
+        initials = "".join(w[0] for w in c.author.split()[:3]).upper()
+        self.d.add_comment(runs, text=_clean(c.text), author=c.author, initials=initials)
 
     def write_page_break(self) -> None:
         self.d.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
@@ -309,7 +320,7 @@ class PatchWriter(_Writer):
         self._header_footer(hf, text, page_numbers, watermark)
 
 
-def _fmt_at(p: Paragraph, offset: int) -> RunFormat:
+def fmt_at(p: Paragraph, offset: int) -> RunFormat:
     pos = 0
     for r in p.runs:
         if pos <= offset < pos + len(r.text):
