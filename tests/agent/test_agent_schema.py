@@ -15,10 +15,20 @@ from lam_kedro.env.types import Task
 
 def test_trajectory_jsonl_round_trip(tmp_path: Path, trajectory: Trajectory) -> None:
     path = tmp_path / "sub" / "traj.jsonl"
-    assert write_jsonl(path, [trajectory, trajectory]) == 2
+    other = trajectory.model_copy(update={"trajectory_id": "t1-expert-1"})
+    assert write_jsonl(path, [trajectory, other]) == 2
     back = read_jsonl(path, Trajectory)
-    assert back == [trajectory, trajectory]
+    assert back == [trajectory, other]
     assert not list(tmp_path.glob("sub/.*.tmp")), "the temporary file is renamed, not left behind"
+
+
+def test_a_repeated_trajectory_id_is_an_error_naming_both_lines(tmp_path: Path, trajectory: Trajectory) -> None:
+    path = tmp_path / "traj.jsonl"
+    write_jsonl(path, [trajectory, trajectory])
+    with pytest.raises(JsonlError, match=r"traj\.jsonl:2: duplicate trajectory_id 't1-expert-0' \(first on line 1\)"):
+        read_jsonl(path, Trajectory)
+    records, rejects = read_jsonl_with_rejects(path, Trajectory)
+    assert records == [trajectory] and [r["line_no"] for r in rejects] == [2]
 
 
 def test_task_plan_round_trip_and_dict_records(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -45,9 +46,28 @@ def test_clean_step_keeps_decimals() -> None:
 
 def test_paper_shape_imports() -> None:
     plan = import_ufo_task(
-        {"task_id": 7, "task": "Center the title", "plan": ["1. Select it", "2. Click Center"]}
+        {"task_id": "7", "task": "Center the title", "plan": ["1. Select it", "2. Click Center"]}
     )
     assert plan.task_id == "7" and plan.plan == ["Select it", "Click Center"] and plan.source == "imported"
+
+
+@pytest.mark.parametrize(("item", "names"), [
+    ({"task_id": 7, "task": "Center it", "plan": ["a"]}, "'task_id' must be a string, got int"),
+    ({"task_id": {"a": 1}, "task": "Center it", "plan": ["a"]}, "'task_id' must be a string, got dict"),
+    ({"task_id": "a", "task": True, "plan": ["a"]}, "'task' must be a string, got bool"),
+    ({"task_id": "a", "task": "Center it", "plan": ["a", 3]}, "'plan[1]' must be a string, got int"),
+    ({"task_id": "a", "task": "Center it", "plan": {"x": 1}}, "'plan' must be a list of strings"),
+    ({"task_id": "a", "task": "Center it", "plan": ["a"], "source": "generated"}, "cannot claim"),
+    ({"app": "excel", "unique_id": "a", "task": "Sum it", "refined_steps": ["a"]}, "only ['word']"),
+    ({"task_id": "../../x", "task": "Center it", "plan": ["a"]}, "character '/'"),
+    ({"task_id": "/abs/path", "task": "Center it", "plan": ["a"]}, "character '/'"),
+    ({"task_id": "x" * 1_000_000, "task": "Center it", "plan": ["a"]}, "more than 200"),
+    ({"task_id": "a", "task": "Center\x00 it", "plan": ["a"]}, "control character"),
+    ({"task_id": "a\x00", "task": "Center it", "plan": ["a"]}, "character '\\x00'"),
+])
+def test_wrong_types_and_unsafe_values_are_rejected_not_coerced(item: dict, names: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(names)):
+        import_ufo_task(item)
 
 
 def test_folder_rejects_bad_files_and_keeps_good(tmp_path: Path, ufo_dir: Path) -> None:

@@ -46,3 +46,37 @@ def test_docx_folder_round_trip(tmp_path: Path):
     assert set(loaded) == set(docs)
     for name, doc in docs.items():
         assert loaded[name].text() == doc.text(), name
+
+
+def test_text_in_tables_counts_upper_case_docx_imports_other_files_are_noted(tmp_path: Path, shared_dir: Path):
+    from lam_kedro.env.document import Document, Paragraph, Table
+    from lam_kedro.env.docx_io import save_docx
+
+    folder = tmp_path / "user"
+    folder.mkdir()
+    form = Document(blocks=[Paragraph.of(""), Table([["Name", "Alice Smith"], ["Role", "Engineer"]]),
+                            Paragraph.of("")])
+    save_docx(form, folder / "form.docx")
+    (folder / "Report.DOCX").write_bytes((shared_dir / "corpus/docx/tables.docx").read_bytes())
+    (folder / "notes.txt").write_text("hello")
+    (folder / ".gitkeep").write_text("")
+    save_docx(Document(blocks=[Paragraph.of("")]), folder / "blank.docx")
+    docs, _, quarantine = build_templates(DocxFolderDataset(str(folder), note_other_files=True).load(),
+                                          {"builtin": False, "min_words": 1})
+    assert set(docs) == {"user_form", "user_Report"}
+    reasons = {row["name"]: row["reason"] for row in quarantine}
+    assert set(reasons) == {"blank", "notes"}
+    assert str(folder / "blank.docx") in reasons["blank"] and "0 words" in reasons["blank"]
+    assert str(folder / "notes.txt") in reasons["notes"] and "not a .docx" in reasons["notes"]
+    assert all(row["path"] for row in quarantine)
+
+
+def test_saving_a_template_name_with_a_path_is_refused(tmp_path: Path):
+    from lam_kedro.env.document import Document, Paragraph
+    from lam_kedro.env.safe_paths import UnsafePathError
+
+    ds = DocxFolderDataset(str(tmp_path / "t"))
+    with pytest.raises(Exception) as err:  # kedro wraps it in a DatasetError
+        ds.save({"../escape": Document(blocks=[Paragraph.of("x")])})
+    assert isinstance(err.value, UnsafePathError) or "outside" in str(err.value)
+    assert not (tmp_path / "escape.docx").exists()

@@ -178,6 +178,72 @@ def test_bad_input_exits_2_naming_the_problem(tmp_path: Path, args: list[str], n
     assert names in result.output
 
 
+def _files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize(
+    "case, names",
+    [
+        ("non_utf8_task_file", "not UTF-8"),
+        ("deep_task_file", "nested too deeply"),
+        ("params_wrong_type", "'text' must be a string"),
+        ("params_unknown_key", "unknown ['colour']"),
+        ("task_id_traversal", "character '/'"),
+        ("task_id_absolute", "character '/'"),
+        ("bad_model_uri", "does not exist"),
+        ("out_is_a_file", "is a file"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message_and_creates_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            case: str, names: str) -> None:
+    """Exit 2 (never 1, which says the checker failed the task, nor a traceback) and no file made,
+    in the current folder (no mlflow.db, no agent_runs/) or anywhere else."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    (tmp_path / "bad.jsonl").write_bytes(b'\xff\xfe{"task_id": "x"}\n')
+    (tmp_path / "deep.jsonl").write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    (tmp_path / "a_file").write_text("")
+    args = {
+        "non_utf8_task_file": ["--task-id", "x", "--task-file", "bad.jsonl", "--policy", "scripted"],
+        "deep_task_file": ["--task-id", "x", "--task-file", "deep.jsonl", "--policy", "scripted"],
+        "params_wrong_type": ["--family", "bold_text", "--params", '{"text": 5}', "--policy", "scripted"],
+        "params_unknown_key": ["--family", "bold_text", "--params", '{"text": "x", "colour": 1}',
+                               "--policy", "scripted"],
+        "task_id_traversal": ["--task-id", "../../x", "--policy", "scripted"],
+        "task_id_absolute": ["--task-id", "/abs/path", "--policy", "scripted"],
+        "bad_model_uri": ["--task", "Make it nice", "--model", "models:/nope@x"],
+        "out_is_a_file": ["--family", "bold_text", "--policy", "scripted", "--out", "a_file"],
+    }[case]
+    before = _files(tmp_path)
+    result = CliRunner().invoke(main, ["agent", *args])
+    assert result.exit_code == 2, result.output
+    assert names in result.output and "Traceback" not in result.output
+    assert _files(tmp_path) == before
+
+
+def test_a_task_id_with_a_path_in_the_task_file_never_leaves_agent_runs(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    task_file, inst = _write_task_file(tmp_path)
+    row = json.loads(task_file.read_text().splitlines()[0])
+    row["task_id"] = "../../escape"
+    (tmp_path / "evil.jsonl").write_text(json.dumps(row) + "\n")
+    result = CliRunner().invoke(main, ["agent", "--task-id", "../../escape", "--task-file", "evil.jsonl",
+                                       "--policy", "scripted"])
+    assert result.exit_code == 2 and "--task-id" in result.output
+    assert not (tmp_path.parent.parent / "escape").exists() and not (tmp_path / "agent_runs").exists()
+
+
+def test_the_default_output_folder_is_confined_to_agent_runs() -> None:
+    from lam_kedro.env.safe_paths import UnsafePathError, confined
+
+    assert confined("agent_runs", "bold_text-1a2b").parent == Path("agent_runs").resolve()
+    for bad in ("..", "../x", "/abs", "a/../../b"):
+        with pytest.raises(UnsafePathError):
+            confined("agent_runs", bad)
+
+
 def test_an_unknown_task_id_lists_some_that_exist(tmp_path: Path) -> None:
     task_file, inst = _write_task_file(tmp_path)
     result = CliRunner().invoke(main, ["agent", "--task-id", "nope", "--task-file", str(task_file)])

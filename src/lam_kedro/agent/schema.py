@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from lam_kedro.env.safe_paths import check_id
 from lam_kedro.env.types import FUNCTIONS, STATUSES, Task
 
 __all__ = ["TaskPlan", "InstantiatedTask", "Step", "Outcome", "Trajectory"]
@@ -40,6 +41,11 @@ class TaskPlan(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     operator: str | None = None
     parent_task_id: str | None = None
+
+    @field_validator("task_id", "parent_task_id")
+    @classmethod
+    def _safe_ids(cls, v: str | None) -> str | None:
+        return v if v is None else check_id(v, "id")
 
     @property
     def executable(self) -> bool:
@@ -71,6 +77,11 @@ class InstantiatedTask(_Strict):
     family: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     source_task_id: str | None = None
+
+    @field_validator("task_id", "source_task_id")
+    @classmethod
+    def _safe_ids(cls, v: str | None) -> str | None:
+        return v if v is None else check_id(v, "id")
 
     def to_env_task(self) -> Task:
         """The environment's plain ``Task``; raises if no family says how to check it."""
@@ -158,3 +169,8 @@ class Trajectory(_Strict):
     outcome: Outcome
     actor: str
     seed: int | None = None
+
+    @field_validator("trajectory_id")
+    @classmethod
+    def _safe_id(cls, v: str) -> str:
+        return check_id(v, "id")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import importlib
-import json
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 from pydantic import BaseModel
 
-from lam_kedro.agent.jsonl import JsonlError, iter_jsonl_lines, read_jsonl, write_jsonl
+from lam_kedro.agent.jsonl import JsonlError, iter_jsonl_lines, parse_json_line, read_jsonl, write_jsonl
 
 
 def _import(dotted: str) -> type:
@@ -40,10 +39,10 @@ class JSONLDataset(AbstractDataset[list[Any], list[Any]]):
             return read_jsonl(path, self._model)
         rows = []
         for line_no, text in iter_jsonl_lines(path):
+            row = parse_json_line(path, line_no, text)
             try:
-                row = json.loads(text)
                 rows.append(self._model.from_dict(row) if self._model is not None else row)
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+            except (KeyError, TypeError, ValueError, AttributeError) as err:
                 raise JsonlError(path, line_no, f"{type(err).__name__}: {err}") from err
         return rows
 

@@ -76,6 +76,9 @@ class Document(EditingMixin, LayoutMixin):
     page_border: str | None = None
     title: str = "Document1"
     version: int = 0
+    #: The package this document was read from (``docx_io.DocxSource``), carried through copies so
+    #: that saving patches it instead of writing a new file; ``None`` for documents built in code.
+    source: Any = None
     _cache_v: int = field(default=-1, init=False, repr=False)
     _paras: list[Paragraph] = field(default_factory=list, init=False, repr=False)
     _starts: list[int] = field(default_factory=list, init=False, repr=False)
@@ -101,7 +104,7 @@ class Document(EditingMixin, LayoutMixin):
         for b in self.blocks:
             blocks.append(b if isinstance(b, PageBreak) else b.copy())
         doc = Document(blocks, self.section.copy(), list(self.comments), self.watermark, self.page_color,
-                       self.page_border, self.title, self.version)
+                       self.page_border, self.title, self.version, self.source)
         return doc
 
     def touch(self) -> None:

@@ -2,7 +2,9 @@
 
 Loading walks the body XML itself (python-docx wrappers for styles and formats), so hyperlinks,
 comment ranges, page breaks, fields and content controls all land where the model expects them;
-what the model cannot represent (pictures, text boxes, footnotes) is left out, never an error.
+what the model cannot represent (pictures, text boxes, footnotes) is left out of the model, never an
+error, and kept in the package the document carries (``Document.source``), so ``save_docx`` gives
+it back (``docx_patch``).
 A file that is not a readable Word package raises ``DocxLoadError`` naming the file and the fault.
 """
 
@@ -44,6 +46,8 @@ _W_R, _W_P, _W_TBL = qn("w:r"), qn("w:p"), qn("w:tbl")
 _W_HYPERLINK, _W_SDT, _W_SDT_CONTENT = qn("w:hyperlink"), qn("w:sdt"), qn("w:sdtContent")
 _CONTAINERS = {qn(f"w:{t}") for t in ("ins", "smartTag", "fldSimple", "customXml", "moveTo", "dir", "bdo")}
 _C_START, _C_END = qn("w:commentRangeStart"), qn("w:commentRangeEnd")
+_W_PPR, _W_RPR, _W_T, _W_TAB, _W_BR, _W_CR = (qn(f"w:{t}") for t in ("pPr", "rPr", "t", "tab", "br", "cr"))
+_W_NB_HYPHEN, _W_TYPE, _W_ID = qn("w:noBreakHyphen"), qn("w:type"), qn("w:id")
 _ALIGN = {"left": "left", "start": "left", "center": "center", "right": "right", "end": "right",
           "both": "justify", "distribute": "justify", "mediumKashida": "justify", "highKashida": "justify",
           "lowKashida": "justify", "thaiDistribute": "justify"}
@@ -54,7 +58,23 @@ class DocxLoadError(ValueError):
     """A file that cannot be read as a Word document; the message names the file and the fault."""
 
 
-def _check_package(path: Path) -> None:
+#: The largest package read, by the total uncompressed size of its parts (a zip bomb stops here).
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+#: The most body paragraphs (at any depth, tables' included) a document may have.
+DEFAULT_MAX_PARAGRAPHS = 200_000
+
+
+def _check_size(path: Path, zf: zipfile.ZipFile, max_bytes: int | None) -> None:
+    if max_bytes is None:
+        return
+    total = sum(info.file_size for info in zf.infolist())
+    if total > max_bytes:
+        raise DocxLoadError(f"{path}: {total / 2**20:.1f} MiB uncompressed, more than the limit of "
+                            f"{max_bytes / 2**20:.1f} MiB (load_docx(max_bytes=...), or max_bytes of the "
+                            "DocxFolderDataset in the catalog)")
+
+
+def _check_package(path: Path, max_bytes: int | None = DEFAULT_MAX_BYTES) -> None:
     """Fail early, with a message a person can act on, for the usual ways a file is not a .docx."""
     if not path.exists():
         raise DocxLoadError(f"{path}: no such file")
@@ -67,9 +87,12 @@ def _check_package(path: Path) -> None:
         raise DocxLoadError(f"{path}: {what}; a .docx file is a zip package")
     try:
         with zipfile.ZipFile(path) as zf:
+            _check_size(path, zf, max_bytes)
             names = set(zf.namelist())
             rels = zf.read("_rels/.rels").decode("utf-8", "replace") if "_rels/.rels" in names else ""
-    except (zipfile.BadZipFile, OSError, RuntimeError) as err:
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, EOFError) as err:
+        if isinstance(err, DocxLoadError):
+            raise
         raise DocxLoadError(f"{path}: a corrupt zip archive ({err})") from err
     if "[Content_Types].xml" not in names or not rels:
         raise DocxLoadError(f"{path}: a zip archive but not an Office Open XML package (no content types or rels)")
@@ -78,18 +101,37 @@ def _check_package(path: Path) -> None:
             f"{path}: Strict Open XML is not supported; re-save it in Word as 'Word Document (*.docx)'")
 
 
-def load_docx(path: str | Path) -> Document:
-    """Read a .docx into the model; the window title is the file's stem."""
+def load_docx(path: str | Path, max_bytes: int | None = DEFAULT_MAX_BYTES,
+              max_paragraphs: int | None = DEFAULT_MAX_PARAGRAPHS) -> Document:
+    """Read a .docx into the model; the window title is the file's stem.
+
+    A package over ``max_bytes`` (uncompressed) or a body of more than ``max_paragraphs``
+    paragraphs is refused with a ``DocxLoadError`` saying so (``None``: no limit). Loading is
+    linear in the document's size.
+    """
     path = Path(path)
-    _check_package(path)
+    _check_package(path, max_bytes)
     try:
         package = docx.Document(str(path))
-    except (OpcError, KeyError, ValueError, zipfile.BadZipFile, XMLSyntaxError, OSError) as err:
-        raise DocxLoadError(f"{path}: python-docx cannot open it as a Word document: {err}") from err
+    except (OpcError, KeyError, ValueError, TypeError, AttributeError, IndexError, zipfile.BadZipFile,
+            XMLSyntaxError, OSError, RuntimeError, EOFError, RecursionError) as err:
+        raise DocxLoadError(f"{path}: python-docx cannot open it as a Word document: {type(err).__name__}: "
+                            f"{err}") from err
+    body = package.element.body
+    if max_paragraphs is not None and body is not None:
+        n = sum(1 for _ in body.iter(_W_P))
+        if n > max_paragraphs:
+            raise DocxLoadError(f"{path}: {n} paragraphs, more than the limit of {max_paragraphs} "
+                                "(load_docx(max_paragraphs=...), or max_paragraphs of the DocxFolderDataset)")
     try:
-        return _Reader(package).read(path.stem)
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError, XMLSyntaxError) as err:
+        reader = _Reader(package)
+        doc = reader.read(path.stem)
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, XMLSyntaxError, RecursionError) as err:
         raise DocxLoadError(f"{path}: could not read its content ({type(err).__name__}: {err})") from err
+    from lam_kedro.env.docx_patch import DocxSource
+
+    doc.source = DocxSource.capture(path, doc, reader.groups, getattr(reader, "comment_ids", []))
+    return doc
 
 
 class _Reader:
@@ -103,11 +145,23 @@ class _Reader:
         self.c_end: dict[str, tuple[int, int]] = {}
         self.n_paras = 0
         self._num_kinds: dict[str, dict[str, str | None]] | None = None
+        # Formats depend only on the pPr / rPr element, so each distinct one is read once
+        # (python-docx's style lookup scans every style: per paragraph it made loading quadratic).
+        self._ppr_cache: dict[tuple, tuple[str, ParagraphFormat, str | None]] = {}
+        self._rpr_cache: dict[tuple, RunFormat] = {}
+        self._table_styles: dict[str, str] = {}
+        # (top-level body element, number of model blocks it produced), in body order
+        self.groups: list[tuple[Any, int]] = []
 
     def read(self, title: str) -> Document:
         blocks: list[Block] = []
-        self._walk_body(self.d.element.body, blocks)
-        sect_pr = self.d.element.body.find(qn("w:sectPr"))
+        body = self.d.element.body
+        if body is not None:  # a package without w:body is an empty document
+            for child in body:
+                n = len(blocks)
+                self._walk_body([child], blocks)
+                self.groups.append((child, len(blocks) - n))
+        sect_pr = body.find(qn("w:sectPr")) if body is not None else None
         section, watermark = self._section()
         doc = Document(
             blocks=blocks,
@@ -117,6 +171,7 @@ class _Reader:
             page_border=X.get_page_border(sect_pr) if sect_pr is not None else None,
             title=title,
         )
+        self.comment_ids = [str(c.comment_id) for c in self.d.comments]
         doc.comments = [Comment(c.text, self._anchor(doc, str(c.comment_id)), c.author or "")
                         for c in self.d.comments]
         return doc
@@ -162,7 +217,10 @@ class _Reader:
         tbl_style = tbl.find(f"{qn('w:tblPr')}/{qn('w:tblStyle')}")
         if tbl_style is not None:
             style_id = tbl_style.get(qn("w:val"))
-            style = next((s.name for s in self.d.styles if s.style_id == style_id), style_id)
+            if style_id not in self._table_styles:
+                self._table_styles[style_id] = next((s.name for s in self.d.styles if s.style_id == style_id),
+                                                    style_id)
+            style = self._table_styles[style_id]
         return Table(rows, style)
 
     def _plain_text(self, p: Any) -> str:
@@ -183,39 +241,48 @@ class _Reader:
                 if content is not None:
                     yield from self._events(content, url)
             elif tag == _C_START:
-                yield ("cstart", child.get(qn("w:id")))
+                yield ("cstart", child.get(_W_ID))
             elif tag == _C_END:
-                yield ("cend", child.get(qn("w:id")))
+                yield ("cend", child.get(_W_ID))
 
     def _run_events(self, r: Any, url: str | None) -> Iterator[tuple]:
         fmt = self._run_format(r)
         buf: list[str] = []
         for c in r:
             tag = c.tag
-            if tag == qn("w:t"):
+            if tag == _W_T:
                 buf.append(c.text or "")
-            elif tag == qn("w:tab"):
+            elif tag == _W_TAB:
                 buf.append("\t")
-            elif tag == qn("w:br"):
-                if c.get(qn("w:type")) == "page":
+            elif tag == _W_BR:
+                if c.get(_W_TYPE) == "page":
                     if buf:
                         yield ("run", "".join(buf), fmt, url)
                         buf = []
                     yield ("break",)
                 else:
                     buf.append("\v")  # a manual line break, as Word's own text API reports it
-            elif tag == qn("w:cr"):
+            elif tag == _W_CR:
                 buf.append("\v")
-            elif tag == qn("w:noBreakHyphen"):
+            elif tag == _W_NB_HYPHEN:
                 buf.append("-")
         if buf:
             yield ("run", "".join(buf), fmt, url)
 
+    def _paragraph_props(self, p: Any) -> tuple[str, ParagraphFormat, str | None]:
+        """(style name, paragraph format, list kind): all three are functions of the pPr element."""
+        ppr = p.find(_W_PPR)
+        key = _el_key(ppr) if ppr is not None else ()
+        found = self._ppr_cache.get(key)
+        if found is None:
+            para = DocxParagraph(p, self.d._body)
+            style = para.style.name if para.style is not None else "Normal"
+            found = (style, self._paragraph_format(para), self._list_kind(p, para))
+            self._ppr_cache[key] = found
+        return found
+
     def _paragraph(self, p: Any, blocks: list[Block]) -> None:
-        para = DocxParagraph(p, self.d._body)
-        style = para.style.name if para.style is not None else "Normal"
-        pfmt = self._paragraph_format(para)
-        kind = self._list_kind(p, para)
+        style, pfmt, kind = self._paragraph_props(p)
         runs: list[Run] = []
         links: list[tuple[Span, str]] = []
         pos = 0
@@ -249,9 +316,16 @@ class _Reader:
     # ------------------------------------------------------------------ formats
 
     def _run_format(self, r: Any) -> RunFormat:
-        rpr = r.find(qn("w:rPr"))
+        rpr = r.find(_W_RPR)
         if rpr is None:
             return RunFormat()
+        key = _el_key(rpr)
+        found = self._rpr_cache.get(key)
+        if found is None:
+            found = self._rpr_cache[key] = self._read_run_format(r, rpr)
+        return found
+
+    def _read_run_format(self, r: Any, rpr: Any) -> RunFormat:
         font = DocxRun(r, None).font  # type: ignore[arg-type]
         rstyle = rpr.find(qn("w:rStyle"))
         rstyle_id = rstyle.get(qn("w:val")) if rstyle is not None else None
@@ -323,7 +397,9 @@ class _Reader:
     # ------------------------------------------------------------------ section
 
     def _section(self) -> tuple[Section, str | None]:
-        sections = self.d.sections
+        sections = self.d.sections if self.d.element.body is not None else []
+        if len(sections) == 0:  # no w:sectPr: Word's defaults (Letter, 1" margins, no header)
+            return Section(), None
         s = sections[-1]
         width = s.page_width.inches if s.page_width is not None else 8.5
         height = s.page_height.inches if s.page_height is not None else 11.0
@@ -356,6 +432,11 @@ class _Reader:
                 if watermark is None and not hf.is_linked_to_previous:
                     watermark = X.find_watermark(hf._element)
         return sec, watermark
+
+
+def _el_key(el: Any) -> tuple:
+    """A hashable value equal for equal elements (tag, attributes, text, children): a cache key."""
+    return (el.tag, tuple(el.attrib.items()), el.text, tuple(_el_key(c) for c in el))
 
 
 def _inches(length: Any, default: float) -> float:

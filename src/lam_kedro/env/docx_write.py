@@ -32,9 +32,18 @@ assert set(_PAGE_TWIPS) == set(PAGE_SIZES)
 
 
 def save_docx(doc: Document, path: str | Path) -> Path:
-    """Write ``doc`` to ``path`` (parent folders created); returns the path."""
+    """Write ``doc`` to ``path`` (parent folders created); returns the path.
+
+    A document read from a .docx is saved by patching its own package (``docx_patch``): what no
+    action changed comes back exactly as it was. Others (built in code) are written anew.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if doc.source is not None:
+        from lam_kedro.env.docx_patch import save_patched
+
+        if save_patched(doc, path):
+            return path
     package = docx.Document()
     _Writer(package, doc).write()
     package.save(str(path))
@@ -115,7 +124,7 @@ class _Writer:
         for a, b in zip(points, points[1:], strict=False):
             if a == b:
                 continue
-            fmt = _fmt_at(p, a)
+            fmt = fmt_at(p, a)
             url = next((u for s, u in p.hyperlinks if s.start <= a < s.end), None)
             if url is None:
                 link_el = None
@@ -175,6 +184,17 @@ class _Writer:
 
     def _section(self) -> None:
         sec, s = self.doc.section, self.d.sections[0]
+        self._page_setup(s)
+        X.set_columns(s._sectPr, sec.columns)
+        if self.doc.page_border:
+            X.set_page_border(s._sectPr, self.doc.page_border)
+        if sec.header or self.doc.watermark or sec.page_numbers == "top":
+            self._header_footer(s.header, sec.header, sec.page_numbers == "top", self.doc.watermark)
+        if sec.footer or sec.page_numbers == "bottom":
+            self._header_footer(s.footer, sec.footer, sec.page_numbers == "bottom", None)
+
+    def _page_setup(self, s: Any) -> None:
+        sec = self.doc.section
         landscape = sec.orientation == "landscape"
         s.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
         name = sec.page_size_name()
@@ -186,13 +206,6 @@ class _Writer:
             s.page_width, s.page_height = Inches(sec.page_width), Inches(sec.page_height)
         s.top_margin, s.bottom_margin = Inches(sec.margin_top), Inches(sec.margin_bottom)
         s.left_margin, s.right_margin = Inches(sec.margin_left), Inches(sec.margin_right)
-        X.set_columns(s._sectPr, sec.columns)
-        if self.doc.page_border:
-            X.set_page_border(s._sectPr, self.doc.page_border)
-        if sec.header or self.doc.watermark or sec.page_numbers == "top":
-            self._header_footer(s.header, sec.header, sec.page_numbers == "top", self.doc.watermark)
-        if sec.footer or sec.page_numbers == "bottom":
-            self._header_footer(s.footer, sec.footer, sec.page_numbers == "bottom", None)
 
     def _header_footer(self, hf: Any, text: str, page_numbers: bool, watermark: str | None) -> None:
         hf.is_linked_to_previous = False
@@ -233,7 +246,81 @@ class _Writer:
             self.d.add_comment(runs, text=_clean(c.text), author=c.author, initials=initials)
 
 
-def _fmt_at(p: Paragraph, offset: int) -> RunFormat:
+class PatchWriter(_Writer):
+    """The writer over a package read from a file (``docx_patch``): writes single blocks at the
+    end of the body and patches only the section settings and decorations that changed."""
+
+    def __init__(self, package: Any, doc: Document) -> None:  # noqa: D107 - no title, no new template
+        self.d = package
+        self.doc = doc
+        self._styles = {}
+        self.written = []
+        self.cuts: dict[int, set[int]] = {}  # block index -> offsets where a run must end
+        self._list_num_ids = {}
+        for kind, style in LIST_STYLES.items():
+            try:
+                self._list_num_ids[kind] = self._style_num_id(style)
+            except KeyError:  # the document has no such style: the list kind is not written
+                self._list_num_ids[kind] = None
+
+    def write_paragraph(self, p: Paragraph, cuts: set[int] | None = None) -> Any:
+        self._paragraph(p, cuts or set())
+        return self.d.element.body.findall(qn("w:p"))[-1]
+
+    def write_table(self, t: Table) -> None:
+        self._table(t)
+
+    def add_comment_on(self, index: int, pieces: list[tuple[int, int, int]], written: dict[int, Any]) -> None:
+        """Add comment ``index`` of the model on the runs written for its anchor's paragraphs."""
+        c = self.doc.comments[index]
+        para_blocks = [j for j, b in enumerate(self.doc.blocks) if isinstance(b, Paragraph)]
+        runs = [run for i, lo, hi in pieces for a, b, run in written.get(para_blocks[i], []) if a >= lo and b <= hi]
+        if not runs:  # the anchor text is gone: Word keeps such a comment on an empty range
+            runs = [self.d.paragraphs[0].add_run()]
+        initials = "".join(w[0] for w in c.author.split()[:3]).upper()
+        self.d.add_comment(runs, text=_clean(c.text), author=c.author, initials=initials)
+
+    def write_page_break(self) -> None:
+        self.d.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    def patch_section(self, base: Document) -> None:
+        """Apply what differs from ``base`` (the model as read) to the last section only."""
+        sec, old, s = self.doc.section, base.section, self.d.sections[-1]
+        page = ("orientation", "page_width", "page_height", "margin_top", "margin_bottom", "margin_left",
+                "margin_right")
+        if any(getattr(sec, a) != getattr(old, a) for a in page):
+            self._page_setup(s)
+        if sec.columns != old.columns:
+            X.set_columns(s._sectPr, sec.columns)
+        if self.doc.page_border != base.page_border:
+            border = s._sectPr.find(qn("w:pgBorders"))
+            if border is not None:
+                s._sectPr.remove(border)
+            if self.doc.page_border:
+                X.set_page_border(s._sectPr, self.doc.page_border)
+        top = (sec.header, sec.page_numbers == "top", self.doc.watermark)
+        if top != (old.header, old.page_numbers == "top", base.watermark):
+            self._rewrite(s.header, *top)
+        bottom = (sec.footer, sec.page_numbers == "bottom")
+        if bottom != (old.footer, old.page_numbers == "bottom"):
+            self._rewrite(s.footer, *bottom, None)
+        if self.doc.page_color != base.page_color:
+            background = self.d.element.find(qn("w:background"))
+            if background is not None:
+                self.d.element.remove(background)
+            if self.doc.page_color:
+                X.set_page_color(self.d, self.doc.page_color)
+
+    def _rewrite(self, hf: Any, text: str, page_numbers: bool, watermark: str | None) -> None:
+        hf.is_linked_to_previous = False
+        for child in list(hf._element):
+            if child.tag in (qn("w:p"), qn("w:tbl"), qn("w:sdt")):
+                hf._element.remove(child)
+        hf._element.append(OxmlElement("w:p"))
+        self._header_footer(hf, text, page_numbers, watermark)
+
+
+def fmt_at(p: Paragraph, offset: int) -> RunFormat:
     pos = 0
     for r in p.runs:
         if pos <= offset < pos + len(r.text):

@@ -21,8 +21,11 @@ Where the task comes from, in order of precedence:
   so and you judge the saved document yourself.
 
 The command writes ``<out>/result.docx``, ``<out>/trajectory.json`` (a ``Trajectory``) and
-``<out>/ufo_execution.json`` (UFO's execution record). Exit status: 0 on success or when there
-is no checker, 1 when the checker reports a failure, 2 on bad input.
+``<out>/ufo_execution.json`` (UFO's execution record); the default ``<out>`` is
+``agent_runs/<task_id>``, resolved and confined to ``agent_runs/``. Exit status, one meaning
+each: 0 done (the checker agrees, or there is no checker), 1 the checker says the task failed,
+2 bad usage or bad input (the message says which option or file, and nothing is created),
+3 an internal error (a bug: the traceback is printed).
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ import functools
 import hashlib
 import json
 import random
+import re
+import sys
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +48,7 @@ from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.schema import InstantiatedTask, TaskPlan, Trajectory
 from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
+from lam_kedro.env.safe_paths import UnsafePathError, confined, id_problem
 from lam_kedro.env.types import FUNCTIONS, Action, Observation, Task
 from lam_kedro.serving.cli import print_step
 from lam_kedro.serving.safety import ConfirmationRequest, SafePolicy, SafetyConfig
@@ -200,23 +207,24 @@ def _row_id(row: Any) -> str | None:
 
 
 def _task_from_file(path: Path, task_id: str) -> InstantiatedTask:
+    from lam_kedro.agent.jsonl import JsonlError, iter_jsonl_lines, parse_json_line
+
     if not path.is_file():
         raise click.BadParameter(f"{path} does not exist (run the data collection pipeline, "
                                  "`kedro run --pipelines trajectories`, or pass --task-file)", param_hint="--task-file")
     seen: list[str] = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise click.BadParameter(f"{path}:{n}: not JSON ({err.msg})", param_hint="--task-file") from err
+    try:
+        for n, line in iter_jsonl_lines(path):
+            row = parse_json_line(path, n, line)
             rid = _row_id(row)
             if rid == task_id:
                 return _row_task(row, f"{path}:{n}")
-            if rid is not None and len(seen) < 5:
+            if isinstance(rid, str) and len(seen) < 5:
                 seen.append(rid)
+    except JsonlError as err:
+        raise click.BadParameter(str(err), param_hint="--task-file") from err
+    except OSError as err:
+        raise click.BadParameter(f"{path}: cannot read: {err}", param_hint="--task-file") from err
     hint = f"; ids there include {', '.join(seen)}" if seen else " (it has no task rows)"
     raise click.BadParameter(f"no task {task_id!r} in {path}{hint}", param_hint="--task-id")
 
@@ -226,11 +234,11 @@ def _split_of(task_file: Path, task_id: str) -> str | None:
     splits = task_file.with_name("splits.jsonl")
     if not splits.is_file():
         return None
-    with splits.open(encoding="utf-8") as fh:
+    with splits.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
             try:
                 row = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 continue
             if isinstance(row, dict) and row.get("task_id") == task_id:
                 return str(row.get("split"))
@@ -239,7 +247,10 @@ def _split_of(task_file: Path, task_id: str) -> str | None:
 
 def _template_docs(name: str, templates_dir: Path) -> dict[str, Document]:
     """The document a data task runs on: the templates pipeline's file, else a built-in / path."""
-    saved = templates_dir / f"{name}.docx"
+    try:  # a name from a task file must not reach outside the templates folder
+        saved = confined(templates_dir, f"{name}.docx")
+    except UnsafePathError:
+        saved = templates_dir / "<outside>"
     if saved.is_file():
         return {name: _load_doc(str(saved), "--templates")}
     try:
@@ -269,10 +280,12 @@ def _family_task(family: str, params_json: str | None, request: str | None, doc:
             raise click.BadParameter("a JSON object of the family's params is needed", param_hint="--params")
         name = candidates[0] if doc else DEFAULT_TEMPLATE
         document = _load_doc(name)
+        _check_params_shape(family, fam, params, document)
         try:
             text = request or fam.render(params, random.Random(seed))
             plan = fam.plan(params)
-        except (KeyError, TypeError, ValueError, IndexError) as err:
+            fam.solution(params)
+        except Exception as err:  # noqa: BLE001 - whatever the family trips on, it is the --params' fault
             raise click.BadParameter(f"params do not suit family {family!r}: {err!r}", param_hint="--params") from err
         env_task = Task(task_id(family, name, seed), family, text, params, name)
     else:
@@ -295,6 +308,39 @@ def _family_task(family: str, params_json: str | None, request: str | None, doc:
     return task, {name: document}
 
 
+_JSON_TYPES = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array",
+               dict: "an object", type(None): "null"}
+
+
+def _check_params_shape(family: str, fam: Any, params: dict[str, Any], document: Document) -> None:
+    """``--params`` must have the keys and JSON types of the params the family draws itself
+    (from ``document``, else a built-in template): a wrong type is refused, never coerced."""
+    from lam_kedro.env.templates import builtin_templates
+
+    reference = None
+    for doc in [document, *(t.build() for t in builtin_templates() if t.build is not None)]:
+        try:
+            reference = fam.sample_params(doc, random.Random(0))
+        except Exception:  # noqa: BLE001 - a document the family cannot sample from
+            reference = None
+        if reference is not None:
+            break
+    if reference is None:
+        return
+    missing = sorted(set(reference) - set(params))
+    unknown = sorted(set(params) - set(reference))
+    if missing or unknown:
+        raise click.BadParameter(
+            f"family {family!r} takes the params {sorted(reference)}"
+            + (f"; missing {missing}" if missing else "") + (f"; unknown {unknown}" if unknown else ""),
+            param_hint="--params")
+    for key, want in reference.items():
+        want_t, got_t = _JSON_TYPES.get(type(want)), _JSON_TYPES.get(type(params[key]))
+        if want is not None and want_t != got_t:
+            raise click.BadParameter(f"{key!r} must be {want_t} (like {json.dumps(want)}), got {got_t}: "
+                                     f"{json.dumps(params[key])[:60]}", param_hint="--params")
+
+
 def _free_task(request: str, doc: str | None) -> tuple[InstantiatedTask, dict[str, Document]]:
     from lam_kedro.env.templates import describe_document
 
@@ -309,6 +355,9 @@ def _free_task(request: str, doc: str | None) -> tuple[InstantiatedTask, dict[st
 def _resolve_task(task_text: str | None, task_id: str | None, task_file: Path | None, templates_dir: Path,
                   family: str | None, params_json: str | None, doc: str | None, seed: int) -> _Resolved:
     if task_id is not None:
+        problem = id_problem(task_id)
+        if problem is not None:
+            raise click.BadParameter(f"the task id {problem}", param_hint="--task-id")
         for opt, given in (("--family", family), ("--params", params_json), ("--doc", doc), ("--task", task_text)):
             if given is not None:
                 raise click.UsageError(f"{opt} cannot be combined with --task-id (the task file defines the task)")
@@ -435,6 +484,50 @@ def _write_outputs(out_dir: Path, env: Any, traj: Trajectory, checked: bool) -> 
 
 # ---------------------------------------------------------------------------- the command
 
+#: Exit status of ``lam agent``, one meaning each.
+EXIT_DONE, EXIT_TASK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _exit_codes(fn: Callable[..., None]) -> Callable[..., None]:
+    """Map every way the command can end to its one exit status: a ``ClickException`` (bad usage
+    or input, whatever class Click gives it) is 2, never 1, which means "the checker says the task
+    failed"; an unexpected exception is 3 with its traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException as err:
+            err.exit_code = EXIT_BAD_INPUT
+            raise
+        except click.Abort:
+            click.echo("aborted", err=True)
+            raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
+        except Exception:  # noqa: BLE001 - a bug, not the user's input
+            traceback.print_exc(file=sys.stderr)
+            click.echo("internal error (a bug of lam agent; the traceback is above)", err=True)
+            raise click.exceptions.Exit(EXIT_INTERNAL) from None
+
+    return wrapper
+
+
+def _output_dir(out_dir: Path | None, task_id: str) -> Path:
+    """``--out``, else ``agent_runs/<task_id>`` resolved and confined to ``agent_runs/``."""
+    if out_dir is not None:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise click.BadParameter(f"{out_dir} exists and is not a folder", param_hint="--out")
+        return out_dir
+    try:
+        return confined("agent_runs", task_id)
+    except UnsafePathError as err:
+        raise click.BadParameter(f"task id {task_id!r}: {err}", param_hint="--task-id") from err
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.@+=~-]", "_", name)[:40] or "lam"
+
 
 @click.command("agent")
 @click.option("--model", default="models:/lam@champion", show_default=True,
@@ -474,6 +567,7 @@ def _write_outputs(out_dir: Path, env: Any, traj: Trajectory, checked: bool) -> 
               help="output folder [default: agent_runs/<task_id>]")
 @click.option("--seed", default=0, show_default=True, type=int, help="env reset seed and --family sampling seed")
 @click.option("-v", "--verbose", is_flag=True, help="print the controls and document the agent sees at each step")
+@_exit_codes
 def agent_command(
     model: str, task_text: str | None, task_id: str | None, task_file: Path | None, templates_dir: Path,
     family: str | None, params_json: str | None, doc: str | None, plans: tuple[str, ...], plan_from: str,
@@ -488,6 +582,10 @@ def agent_command(
       lam agent --task-id bold_text-1a2b3c4d5e6f              # a held-out task, judged by its checker
       lam agent --family bold_text --doc report.docx          # a family's task on your document
       lam agent --task "Make the title bold" --doc report.docx  # free text: no checker
+
+    \b
+    Exit status: 0 done, 1 the checker says the task failed, 2 bad usage or
+    bad input (nothing is created), 3 an internal error.
     """
     try:
         settings = evaluation_settings()
@@ -507,6 +605,7 @@ def agent_command(
     config = config.model_copy(update=updates)
 
     resolved = _resolve_task(task_text, task_id, task_file, templates_dir, family, params_json, doc, seed)
+    out = _output_dir(out_dir, resolved.task.task_id)
     if policy == "scripted" and not resolved.checked:
         raise click.UsageError("--policy scripted plays a task family's solution: give --family or --task-id")
 
@@ -556,7 +655,7 @@ def agent_command(
                 else UncheckedEnv(max_steps=config.max_steps, templates=resolved.templates))
     traj = run_episode(env, safe, task, max_steps=config.max_steps, seed=seed,
                        on_step=functools.partial(print_step, full=verbose),
-                       trajectory_id=f"{task.task_id}-{safe.name}-agent")
+                       trajectory_id=f"{task.task_id}-{_safe_name(safe.name)}-agent")
     if not resolved.checked:
         traj = traj.model_copy(update={"task": traj.task.model_copy(update={"family": None})})
 
@@ -566,9 +665,8 @@ def agent_command(
     click.secho(f"\n{headline}", fg=colour, bold=True)
     n, bad = traj.outcome.steps, traj.outcome.invalid_actions
     click.echo(f"({n} step{'s' * (n != 1)}, {bad} invalid, {traj.outcome.duration_s:.1f} s)")
-    out = out_dir or Path("agent_runs") / task.task_id
     paths = _write_outputs(out, env, traj, resolved.checked)
     for what, path in paths.items():
         click.echo(f"saved {what}: {path}")
     if resolved.checked and not traj.outcome.success:
-        click.get_current_context().exit(1)
+        raise click.exceptions.Exit(EXIT_TASK_FAILED)

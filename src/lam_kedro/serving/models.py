@@ -67,6 +67,11 @@ def load_lam(model: str = DEFAULT_MODEL_URI, tracking_uri: str | None = None, dt
     from mlflow.exceptions import MlflowException
 
     uri = resolve_tracking_uri(tracking_uri)
+    db = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else None
+    if db and not Path(db).is_file():  # opening it would create an empty store as a side effect
+        raise ModelNotFoundError(
+            f"cannot load {model}: the tracking store {uri} does not exist (no {db}). Train and evaluate "
+            "first (`kedro run`), pass --tracking-uri, or pass --model with a model folder")
     mlflow.set_tracking_uri(uri)
     try:
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model))

@@ -11,11 +11,13 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
-from lam_kedro.agent.ufo import import_ufo_folder
+from lam_kedro.agent.ufo import import_task_files
 
 
 class TaskFilesDataset(AbstractDataset[None, dict[str, list[Any]]]):
-    """Loads ``{"plans": [TaskPlan], "rejects": [{file, reason}]}`` from every ``*.json`` under ``path``.
+    """Loads ``{"plans": [TaskPlan], "rejects": [{file, reason}], "ignored": [{file, reason}], "counts": {...}}``
+    from every file under ``path`` (``agent.ufo.import_task_files``: ``*.json`` import, others are
+    ignored with their reason, and ``counts`` add up).
 
     A malformed file (bad JSON, a missing field) is a reject naming the file and the field, and
     the rest of the folder still imports; a missing folder is an empty import, so "no task files"
@@ -29,9 +31,9 @@ class TaskFilesDataset(AbstractDataset[None, dict[str, list[Any]]]):
     def _load(self) -> dict[str, list[Any]]:
         folder = Path(self._path)
         if not folder.is_dir():
-            return {"plans": [], "rejects": []}
-        plans, rejects = import_ufo_folder(folder)
-        return {"plans": plans, "rejects": rejects}
+            return {"plans": [], "rejects": [], "ignored": [],
+                    "counts": {"files": 0, "imported": 0, "rejected": 0, "ignored": 0, "seen": 0}}
+        return import_task_files(folder)
 
     def _save(self, data: None) -> None:
         raise DatasetError(f"TaskFilesDataset({self._path}) is read-only: add task files to the folder instead")

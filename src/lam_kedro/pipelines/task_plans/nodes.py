@@ -108,10 +108,20 @@ def source_task_plans(templates: Mapping[str, Callable[[], Document]], task_file
                 for plan in task_files.get("plans", [])]
     rejects = [_quarantine("import", "malformed_file", r["reason"], file=r["file"])
                for r in task_files.get("rejects", [])]
+    ignored = list(task_files.get("ignored", []))
+    for r in ignored:
+        logger.warning("task file ignored: %s: %s", r["file"], r["reason"])
     stats["imported"] = dict(Counter(r.source for r in imported))
     stats["import_rejected"] = len(rejects)
-    logger.info("sourced %d generated + %d imported pairs (%d task files rejected)",
-                len(generated), len(imported), len(rejects))
+    stats["import_ignored"] = ignored
+    counts = task_files.get("counts")
+    if counts is not None:
+        stats["import_counts"] = dict(counts)
+        if counts["seen"] != len(imported) + len(rejects) + len(ignored):
+            raise ValueError(f"task files: {counts['seen']} files and items seen but {len(imported)} imported + "
+                             f"{len(rejects)} quarantined + {len(ignored)} ignored")
+    logger.info("sourced %d generated + %d imported pairs (%d task files or items rejected, %d files ignored)",
+                len(generated), len(imported), len(rejects), len(ignored))
     return imported + generated, rejects, stats
 
 

@@ -13,6 +13,11 @@ from lam_kedro.env.templates import builtin_templates, describe_document, docume
 logger = logging.getLogger(__name__)
 
 
+def count_words(doc: Document) -> int:
+    """Words of the body's paragraphs and of every table cell (a form laid out as a table counts)."""
+    return len(doc.text().split()) + sum(len(cell.split()) for t in doc.tables() for row in t.rows for cell in row)
+
+
 def _index_row(name: str, description: str, source: str, doc: Document) -> dict[str, Any]:
     return {"name": name, "description": description, "source": source, **document_features(doc)}
 
@@ -33,16 +38,21 @@ def build_templates(
             doc = template.build()
             documents[template.name] = doc
             index.append(_index_row(template.name, template.description, "builtin", doc))
+    min_words = params.get("min_words", 1)
     for name, load in sorted(user_documents.items()):
         key = f"user_{name}"
+        where = str(getattr(load, "path", name))
         try:
             doc = load()
-        except DocxLoadError as err:
-            quarantine.append({"name": name, "reason": str(err)})
+        except DocxLoadError as err:  # its message names the file
+            quarantine.append({"name": name, "path": where, "reason": str(err)})
             logger.warning("template '%s' quarantined: %s", name, err)
             continue
-        if len(doc.text().split()) < params.get("min_words", 1):
-            quarantine.append({"name": name, "reason": f"fewer than {params.get('min_words', 1)} words"})
+        words = count_words(doc)
+        if words < min_words:
+            quarantine.append({"name": name, "path": where,
+                               "reason": f"{where}: {words} words (in paragraphs and tables), fewer than "
+                                         f"params:templates.min_words={min_words}"})
             continue
         documents[key] = doc
         index.append(_index_row(key, describe_document(doc), "user", doc))
