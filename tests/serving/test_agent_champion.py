@@ -40,6 +40,9 @@ def _e2e_env(project: Path) -> None:
         d["task_plans"]["generation"].update(n_pairs=240, families=FAMILIES)  # every request they have
         d["task_plans"]["evolution"]["n_pairs"] = 0
 
+    def trajectories(d):  # the families' own help text: this test checks the machinery, not the expert's honesty
+        d["trajectories"]["instantiation"]["reword_share"] = 0.0
+
     def base_model(d):
         d["base_model"]["config"].update(hidden_size=128, intermediate_size=256)
 
@@ -55,6 +58,7 @@ def _e2e_env(project: Path) -> None:
         e["online"].update(max_tasks=4, baselines=[])
 
     patch("parameters_task_plans.yml", task_plans)
+    patch("parameters_trajectories.yml", trajectories)
     patch("parameters_base_model.yml", base_model)
     patch("parameters_phase2.yml", phase2)
     patch("parameters_evaluation.yml", evaluation)
