@@ -64,3 +64,20 @@ def test_chat_template_renders_prompts_that_prefix_the_conversation(tokenizer):
     assert f[: len(p)] == p  # TRL's completion mask relies on this
     assert tokenizer.eos_token == SPECIAL_TOKENS["eos_token"] and tokenizer.eos_token_id in f[len(p):]
     assert tokenizer.pad_token_id is not None and tokenizer.bos_token_id == f[0]
+
+
+def test_compact_controls_keep_every_control_and_the_other_slots():
+    from lam_kedro.agent.prompt import step_messages
+    from lam_kedro.training.decoding import controls_from_messages
+    from lam_kedro.training.formatting import compact_controls, to_model_messages
+
+    controls = [{"label": "1", "control_text": "Font Color", "control_type": "SplitButton"},
+                {"label": "12", "control_text": 'Say "hi"', "control_type": "Button"}]
+    messages = step_messages("Make it red", controls, ["click_input on \"Home\""], ["1. Choose Red."])
+    user = compact_controls(messages[1]["content"])
+    assert "1|Font Color|SplitButton\n12|Say \"hi\"|Button\n<User Request:>" in user
+    assert user.endswith(messages[1]["content"].split("<User Request:>", 1)[1]) or "<User Request:>\nMake it red" in user
+    shown = to_model_messages(messages, {"system_prompt": False, "compact_controls": True})
+    assert [m["role"] for m in shown] == ["user"] and shown[0]["content"] == user
+    assert controls_from_messages(messages) == controls  # the decoder still reads the JSON prompt
+    assert compact_controls("no slot here") == "no slot here"

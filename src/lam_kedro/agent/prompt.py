@@ -19,7 +19,9 @@ from typing import Any
 from lam_kedro.env.types import FUNCTIONS, STATUSES, Action, Control
 
 __all__ = [
+    "CONTROLS_SLOT",
     "ParsedAction",
+    "control_lines",
     "load_prompt",
     "render_controls",
     "step_messages",
@@ -130,6 +132,37 @@ def render_step_prompt(
     return "\n\n".join(
         m["content"] for m in step_messages(request, controls, previous_actions, previous_plan, document)
     )
+
+
+CONTROLS_SLOT = "<Available Control Item:>"
+
+
+def control_lines(content: str) -> tuple[str, list[str], list[tuple[int, dict[str, str]]]] | None:
+    """The control slot of a step prompt's text: ``(text up to and including the slot marker, the
+    lines after it, [(line index, control)]``), or ``None`` when ``content`` has no control slot.
+
+    One control per JSON line; the slot ends at the next ``<...:>`` line. The one reader of the
+    slot for the decoder (which controls may be named) and the compact view (how they are shown).
+    """
+    if CONTROLS_SLOT not in content:
+        return None
+    head, body = content.split(CONTROLS_SLOT, 1)
+    lines = body.split("\n")
+    found: list[tuple[int, dict[str, str]]] = []
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if text.startswith("<") and text.endswith(":>"):
+            break
+        if not text.startswith("{"):
+            continue
+        try:
+            item = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(item, dict) and "label" in item:
+            found.append((i, {"label": str(item["label"]), "control_text": str(item.get("control_text", "")),
+                              "control_type": str(item.get("control_type", ""))}))
+    return head + CONTROLS_SLOT, lines, found
 
 
 # -- action target and summary -----------------------------------------------------------------

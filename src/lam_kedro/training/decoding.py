@@ -36,7 +36,7 @@ from typing import Any
 
 import torch
 
-from lam_kedro.agent.prompt import strip_step_marker
+from lam_kedro.agent.prompt import control_lines, strip_step_marker
 from lam_kedro.env.actions import REQUIRED, SIGNATURES, VALID_ON
 from lam_kedro.env.types import FUNCTIONS
 from lam_kedro.training.bundle import ModelBundle
@@ -44,7 +44,6 @@ from lam_kedro.training.generation import encode_prompt, make_generate
 
 __all__ = ["ActionDecoder", "DecodeStats", "controls_from_messages", "make_action_generate", "plan_from_messages"]
 
-_CONTROLS_SLOT = "<Available Control Item:>"
 #: Arguments whose values are an enumeration rather than free text.
 _ENUMS: dict[str, tuple[str, ...]] = {"button": ("left", "right")}
 _STATUSES: tuple[str, ...] = ("CONTINUE", "FINISH")
@@ -61,24 +60,9 @@ def controls_from_messages(messages: Sequence[Mapping[str, str]]) -> list[dict[s
     """
     for message in reversed(messages):
         content = message.get("content") or ""
-        if not isinstance(content, str) or _CONTROLS_SLOT not in content:
-            continue
-        body = content.split(_CONTROLS_SLOT, 1)[1]
-        controls: list[dict[str, str]] = []
-        for line in body.splitlines():
-            line = line.strip()
-            if line.startswith("<") and line.endswith(":>"):
-                break
-            if not line.startswith("{"):
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(item, dict) and "label" in item:
-                controls.append({"label": str(item["label"]), "control_text": str(item.get("control_text", "")),
-                                 "control_type": str(item.get("control_type", ""))})
-        return controls
+        slot = control_lines(content) if isinstance(content, str) else None
+        if slot is not None:
+            return [control for _, control in slot[2]]
     return None
 
 

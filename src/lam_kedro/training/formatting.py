@@ -7,17 +7,13 @@ every policy and the server go through it, so a model is served what it was trai
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from lam_kedro.agent.prompt import plan_messages, render_plan_target, step_examples
+from lam_kedro.agent.prompt import control_lines, plan_messages, render_plan_target, step_examples
 
 __all__ = ["compact_controls", "to_model_messages", "sft_row", "plan_rows", "step_rows", "train_eval_split"]
-
-
-_CONTROLS_SLOT = "<Available Control Item:>"
 
 
 def compact_controls(content: str) -> str:
@@ -27,24 +23,13 @@ def compact_controls(content: str) -> str:
     so a tokenizer splits it as it splits the name in the answer's JSON or in a plan step: the
     model can match what it writes against what the prompt lists. Other lines are unchanged.
     """
-    if _CONTROLS_SLOT not in content:
+    slot = control_lines(content)
+    if slot is None:
         return content
-    head, body = content.split(_CONTROLS_SLOT, 1)
-    lines = body.split("\n")
-    for i, line in enumerate(lines):
-        text = line.strip()
-        if text.startswith("<") and text.endswith(":>"):
-            break
-        if not text.startswith("{"):
-            continue
-        try:
-            item = json.loads(text)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(item, dict) and "label" in item:
-            lines[i] = "|".join(str(item.get(k, "")).replace("\n", " ")
-                                for k in ("label", "control_text", "control_type"))
-    return head + _CONTROLS_SLOT + "\n".join(lines)
+    head, lines, found = slot
+    for i, control in found:
+        lines[i] = "|".join(control[k].replace("\n", " ") for k in ("label", "control_text", "control_type"))
+    return head + "\n".join(lines)
 
 
 def to_model_messages(messages: Sequence[Mapping[str, str]], info: Mapping[str, Any] | None) -> list[dict[str, str]]:
