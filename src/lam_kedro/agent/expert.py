@@ -51,6 +51,8 @@ KEYS: dict[str, str] = {
 #: How close a control's text must be to the plan's words to be clicked.
 MIN_SCORE = 0.72
 _CLICK = {"button": "left", "double": False}
+#: The control types of a tab a plan step names ("On the Home tab, ...").
+_TAB: tuple[str, ...] = ("TabItem",)
 _QUOTE = re.compile(r'"([^"]+)"')
 _VERB = re.compile(r"^(?:click|double-click|choose|select|check|uncheck|pick|tick|type|enter|press|set)\b", re.I)
 
@@ -177,12 +179,12 @@ def parse_step(text: str, step: int = 0) -> list[Intent]:
     box = ""
     m = re.search(r",?\s+on the ([A-Za-z]+) tab(?=\.?$)", t, re.IGNORECASE)
     if m:  # "Click Bold on the Home tab.": the tab comes first all the same
-        intents.append(Intent("click", target=m.group(1), step=step, types=("TabItem",)))
+        intents.append(Intent("click", target=m.group(1), step=step, types=_TAB))
         t = t[:m.start()]
     while True:
         m = re.match(r"^(?:on|go to|open|switch to) the ([A-Za-z]+) tab(?:,|\s+and)?\s*", t, re.IGNORECASE)
         if m:
-            intents.append(Intent("click", target=m.group(1), step=step, types=("TabItem",)))
+            intents.append(Intent("click", target=m.group(1), step=step, types=_TAB))
             t = t[m.end():]
             continue
         m = re.match(r"^(?:in|under) the [^,]+? (?:group|dialog|pane|section),?\s*|^under [^,]+,\s*", t,
@@ -350,6 +352,8 @@ def _decision(intent: Intent, control: Control, args: Mapping[str, Any]) -> str:
         return f"press {intent.value}"
     if intent.kind == "type":
         return f"type '{intent.value}' into '{control.control_text}'"
+    if intent.types == _TAB:
+        return f"open '{control.control_text}'"
     return f"click '{control.control_text}'"
 
 
@@ -403,6 +407,9 @@ class PlanFollowingExpert:
         if self._i >= len(self._intents):
             return Decision(action=Action("", "", {}, "FINISH"), thought="Every plan step is done.")
         intent = self._intents[self._i]
+        if self._tab_showing(intent, obs):  # the step's control is on screen: no need to open its tab
+            self._i += 1
+            intent = self._intents[self._i]
         resolved = self._resolve(intent, obs)
         if isinstance(resolved, str):
             return self._fail(f'step {intent.step + 1} ("{self._plan[intent.step]}"): {resolved}')
@@ -417,6 +424,17 @@ class PlanFollowingExpert:
             plan=self._remaining(),
             control_name=control.control_text,
         )
+
+    def _tab_showing(self, intent: Intent, obs: Observation) -> bool:
+        """``intent`` opens a tab, and the control the same step works on next is already visible under
+        its exact name (the tab is showing): a person goes straight to that control."""
+        if intent.types != _TAB or self._i + 1 >= len(self._intents):
+            return False
+        nxt = self._intents[self._i + 1]
+        if nxt.step != intent.step or nxt.kind not in ("click", "type") or not nxt.target:
+            return False
+        control, note = best_control(obs, nxt.target, nxt.types if nxt.kind == "click" else EDITABLE)
+        return control is not None and not note
 
     def _resolve(self, intent: Intent, obs: Observation) -> tuple[Control, str, dict[str, Any], str | None] | str:
         """The (control, function, args, guess note) for one intent on this screen, or why there is none."""

@@ -29,6 +29,7 @@ pyfunc model and the server take either decoder.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,7 +43,10 @@ from lam_kedro.env.types import FUNCTIONS
 from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.generation import encode_prompt, make_generate
 
-__all__ = ["ActionDecoder", "DecodeStats", "controls_from_messages", "make_action_generate", "plan_from_messages"]
+__all__ = [
+    "ActionDecoder", "DecodeStats", "controls_from_messages", "make_action_generate", "plan_from_messages",
+    "request_from_messages", "quoted", "step_spans", "named_in",
+]
 
 #: Arguments whose values are an enumeration rather than free text.
 _ENUMS: dict[str, tuple[str, ...]] = {"button": ("left", "right")}
@@ -88,6 +92,65 @@ def plan_from_messages(messages: Sequence[Mapping[str, str]]) -> list[str]:
                 items.append(line)
         return items
     return []
+
+
+_REQUEST_SLOT = "<User Request:>"
+_QUOTED = re.compile(r'"([^"\n]+)"')
+#: The control types an ``open`` decision names (a ribbon tab).
+_TABS = frozenset(("TabItem",))
+#: Keys a ``press`` decision may name (the pywinauto keys plans say: Enter, Delete, End, ...).
+KEY_VALUES: tuple[str, ...] = ("{ENTER}", "{DELETE}", "{BACKSPACE}", "{TAB}", "{ESC}", "{HOME}", "{END}")
+
+
+def request_from_messages(messages: Sequence[Mapping[str, str]]) -> str:
+    """The text of a step prompt's ``<User Request:>`` slot (``""`` when there is none)."""
+    for message in reversed(messages):
+        content = message.get("content") or ""
+        if not isinstance(content, str) or _REQUEST_SLOT not in content:
+            continue
+        lines = []
+        for line in content.split(_REQUEST_SLOT, 1)[1].splitlines():
+            if line.strip().startswith("<") and line.strip().endswith(":>"):
+                break
+            lines.append(line)
+        return "\n".join(lines).strip()
+    return ""
+
+
+def quoted(*texts: str) -> list[str]:
+    """The double-quoted strings of ``texts`` in order, each also without a trailing ``...`` (a quote cut short)."""
+    out: list[str] = []
+    for text in texts:
+        for q in _QUOTED.findall(text):
+            for v in (q, q.removesuffix("...").rstrip()):
+                if v and v not in out:
+                    out.append(v)
+    return out
+
+
+def step_spans(step: str, longest: int = 4) -> list[str]:
+    """Every run of up to ``longest`` words of ``step`` outside its quotes (edge punctuation stripped):
+    the values a plan step can name without quoting them (``18``, ``Bold Italic``, a URL)."""
+    words = [w.strip('.,;:()"') for w in _QUOTED.sub(" ", step).split()]
+    words = [w for w in words if w]
+    out: list[str] = []
+    for i in range(len(words)):
+        for n in range(1, longest + 1):
+            span = " ".join(words[i:i + n])
+            if i + n <= len(words) and span not in out:
+                out.append(span)
+    return out
+
+
+def named_in(step: str, names: Sequence[str]) -> list[str]:
+    """The ``names`` that ``step`` mentions as whole words (any case), less those only inside a longer one it
+    mentions (``Header`` in "Close Header and Footer")."""
+    spans: list[tuple[int, int, str]] = []
+    for name in dict.fromkeys(n for n in names if n.strip()):
+        for m in re.finditer(r"(?<!\w)" + re.escape(name) + r"(?!\w)", step, flags=re.IGNORECASE):
+            spans.append((m.start(), m.end(), name))
+    keep = {n for a, b, n in spans if not any(a2 <= a and b <= b2 and (b2 - a2) > (b - a) for a2, b2, _ in spans)}
+    return [n for n in names if n in keep]
 
 
 @dataclass
@@ -149,6 +212,21 @@ def _scan_string(text: str, escaped: bool) -> tuple[bool, int | None, bool]:
     return True, None, escaped
 
 
+def _in_json(text: str) -> str:
+    """``text`` as it reads inside a JSON string (escaped, without the quotes)."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """What a thought's decision fixes: the controls it names (indices), and the function and args
+    it implies (``None``: the model still chooses them)."""
+
+    controls: list[int]
+    function: str | None
+    args: dict[str, Any] | None
+
+
 class ActionDecoder:
     """``decoder(messages) -> action JSON text`` under the action grammar (see the module docstring).
 
@@ -174,6 +252,11 @@ class ActionDecoder:
         copy_decision: with ``copy_plan``, the thought goes on with ``" Now: "`` and a verb; a
             ``click`` names one of the visible controls, chosen whole, and the action is then on
             that control (the thought states the decision, the action carries it out).
+        copy_values: with ``copy_decision``, ``select``, ``type`` and ``press`` copy their value
+            from the prompt as well (a quote of the plan step or the request, a run of the step's
+            words, a key) and the action carries it: no value is spelled token by token.
+        named_controls: with ``copy_decision``, a click (or a box to type into) is chosen among the
+            visible controls the plan step names, when it names any (else among all of them).
     """
 
     def __init__(
@@ -191,6 +274,8 @@ class ActionDecoder:
         score_controls: int = 8,
         copy_plan: bool = True,
         copy_decision: bool = True,
+        copy_values: bool = True,
+        named_controls: bool = True,
     ) -> None:
         unknown = [f for f in functions if f not in FUNCTIONS]
         if unknown:
@@ -211,6 +296,10 @@ class ActionDecoder:
         self.score_controls = 8 if score_controls is True else int(score_controls)
         self.copy_plan = bool(copy_plan)
         self.copy_decision = bool(copy_decision)
+        self.copy_values = bool(copy_values)
+        self.named_controls = bool(named_controls)
+        self._step = ""
+        self._request = ""
         self._generator = torch.Generator().manual_seed(seed)
         self._vocab = _vocab(self.tokenizer)
         self._eos = self.tokenizer.eos_token_id
@@ -533,30 +622,73 @@ class ActionDecoder:
                 self._force('"')
         self._force("}")
 
-    def _decision(self, options: Sequence[Mapping[str, str]]) -> list[int] | None:
+    def _decision(self, options: Sequence[Mapping[str, str]]) -> _Decision | None:
         """The thought's ``" Now: <decision>."`` after the plan step (the expert's thoughts end so).
 
-        The verb is the model's choice; a ``click`` names a visible control that can be clicked,
-        chosen whole by joint log-probability; the thought is then closed and the control's indices
-        in ``options`` are returned (the action is on it: the thought and the action agree). Other
-        verbs go on as free text (``None``). With ``copy_decision`` off the whole rest of the
-        thought is free.
+        The verb is the model's choice. With ``copy_decision``, a ``click`` (``open``: a tab) names a
+        visible control that can be clicked, chosen whole by joint log-probability (with ``named_controls``, among
+        the ones the plan step names, when it names any visible one). With ``copy_values`` the
+        other verbs copy their value too: ``select '<quote>'`` one of the quoted strings of the plan
+        step or the request, ``type '<value>' into '<box>'`` a quote or a run of the step's words
+        into a visible box (named ones first, as for a click), ``press {KEY}`` one of
+        ``KEY_VALUES``. The thought is then closed and the returned decision fixes the action
+        (the thought and the action agree). ``None``: the rest of the thought is free text.
         """
         if not self.copy_decision:
             return None
         self._force(" Now: ")
-        if self._select(["click '", "select '", "type '", "press "]) != 0:
+        verb = self._select(["click '", "open '", "select '", "type '", "press "])
+        close = '\'.", "control_label": "'
+        if verb <= 1:  # a click, or one that opens a tab
+            indices = self._pick_control(options, VALID_ON["click_input"] if verb == 0 else _TABS, close)
+            return _Decision(indices, None, None) if indices else None
+        if not self.copy_values:
             return None
-        clickable = VALID_ON["click_input"]
+        step, request = self._step, self._request
+        document = [i for i, c in enumerate(options) if str(c.get("control_type", "")) == "Document"]
+        if verb == 2:
+            values = quoted(step, request)
+            values += [v + " " for v in values if " " not in v and v + " " not in values]  # a double-clicked word
+            if not values or not document:
+                return None
+            texts = [_in_json(v) + close for v in values]
+            pick = self._choose(texts)
+            self._force(texts[pick])
+            return _Decision(document, "select_text", {"text": values[pick]})
+        if verb == 3:
+            values = quoted(step, request) + [v for v in step_spans(step) if v not in quoted(step, request)]
+            if not values:
+                return None
+            texts = [_in_json(v) + "' into '" for v in values]
+            pick = self._choose(texts)
+            self._force(texts[pick])
+            indices = self._pick_control(options, VALID_ON["set_edit_text"], close)
+            return _Decision(indices, "set_edit_text", {"text": values[pick]}) if indices else None
+        if not document:
+            return None
+        texts = [k + '.", "control_label": "' for k in KEY_VALUES]
+        pick = self._choose(texts)
+        self._force(texts[pick])
+        return _Decision(document, "keyboard_input", {"keys": KEY_VALUES[pick]})
+
+    def _pick_control(self, options: Sequence[Mapping[str, str]], types: frozenset[str] | None,
+                      close: str) -> list[int] | None:
+        """A visible control of ``types`` chosen by name (the plan step's named ones when
+        ``named_controls`` and it names any); its name and ``close`` are emitted. Returns the indices
+        in ``options`` of the controls with that name (``None``: no such control)."""
         names: dict[str, list[int]] = {}
         for i, c in enumerate(options):
-            if clickable is None or str(c.get("control_type", "")) in clickable:
+            if types is None or str(c.get("control_type", "")) in types:
                 names.setdefault(str(c.get("control_text", "")), []).append(i)
         if not names:
             return None
-        # each candidate runs on to the label's opening quote, as the thought ends in training
-        # (a tokenizer that merges "'.\", \"control_label\": \"" into one token scores it as trained)
-        texts = [json.dumps(n, ensure_ascii=False)[1:-1] + '\'.", "control_label": "' for n in names]
+        if self.named_controls:
+            named = named_in(self._step, list(names))
+            if named:
+                names = {n: names[n] for n in named}
+        # each candidate runs on to what follows the name in training (the label's opening quote, or
+        # the box's), so a tokenizer that merges across it scores the candidate as it was trained
+        texts = [_in_json(n) + close for n in names]
         pick = self._choose(texts)
         self._force(texts[pick])
         return list(names.values())[pick]
@@ -619,14 +751,17 @@ class ActionDecoder:
         self._prefill(ids)
 
         previous = plan_from_messages(messages) if self.copy_plan else []
+        self._step = strip_step_marker(previous[0]) if previous else ""
+        self._request = request_from_messages(messages)
         # The opening is held back whole: the model's first token usually runs on into the thought.
         self._pending = '{"thought": "'
         options = [c for c in controls if c.get("label")]
-        named: list[int] | None = None  # the controls the thought's decision names
+        decision: _Decision | None = None  # what the thought's decision fixes
         if previous:  # the thought opens with the step in progress: the first one the prompt's plan lists
-            self._force(json.dumps(strip_step_marker(previous[0]), ensure_ascii=False)[1:-1])
-            named = self._decision(options)
-        if named is None:
+            self._force(_in_json(self._step))
+            decision = self._decision(options)
+        named = decision.controls if decision else None
+        if decision is None:
             self._string()
             self._force('", "control_label": "')
         # Candidates run on through the fixed text after each decision (and through every
@@ -658,7 +793,11 @@ class ActionDecoder:
                 chosen = len(options) + self._select(empty)
         else:
             chosen = self._select(label_texts + empty)
-        if chosen < len(options):
+        if chosen < len(options) and decision is not None and decision.function is not None:
+            # the decision fixed the function and its value: the action carries them out
+            self._force(f'{decision.function}", "args": ' + json.dumps(decision.args, ensure_ascii=False))
+            self._select(tails)
+        elif chosen < len(options):
             ctype = str(options[chosen].get("control_type", ""))
             functions = [f for f in self.functions if VALID_ON[f] is None or ctype in VALID_ON[f]] or list(
                 self.functions)

@@ -61,6 +61,12 @@ class DecodeConfig(BaseModel):
                                               "whole (false: both free text)")
     copy_decision: bool = Field(True, description="with copy_plan: the thought's ' Now: click ...' names a "
                                                   "visible control, chosen whole, and the action is on it")
+    copy_values: bool = Field(True, description="with copy_decision: select/type/press copy their value from "
+                                                "the prompt (a quote of the plan step or request, a run of the "
+                                                "step's words, a key), chosen whole, and the action carries it")
+    named_controls: bool = Field(True, description="with copy_decision: a click (or the box typed into) is "
+                                                   "chosen among the visible controls the plan step names, "
+                                                   "when it names any")
     top_k: int = Field(64, ge=1, description="model's best tokens checked against the grammar per step")
     prefix_cache: bool = Field(True, description="reuse the KV cache of the prompt prefix shared with the "
                                                  "previous step")

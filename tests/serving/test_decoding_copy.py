@@ -1,0 +1,136 @@
+"""Copy decoding: the thought's decision names what the prompt holds, and the action carries it out.
+
+Whatever the model's weights (a tiny untrained model, sampled hot), a ``select`` selects a quote of
+the plan step or the request, a ``type`` types a quote or a run of the step's words into a visible
+box, a ``press`` presses a known key, a ``click`` / ``open`` names a visible control (the ones the
+step names, when it names any), and the action is the one the thought states.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from lam_kedro.agent.prompt import step_messages
+from lam_kedro.env import WordEnv
+from lam_kedro.env.actions import VALID_ON
+from lam_kedro.training.decoding import (
+    KEY_VALUES,
+    ActionDecoder,
+    named_in,
+    quoted,
+    request_from_messages,
+    step_spans,
+)
+from tests.evaluation.conftest import make_tasks, tiny_bundle
+
+_DECISION = re.compile(r" Now: (click|open|select|type|press) (.*)\.$", re.S)
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return tiny_bundle()
+
+
+@pytest.fixture(scope="module")
+def screen():
+    task = make_tasks(1)[0]
+    obs, _ = WordEnv(max_steps=5).reset(task.to_env_task(), seed=0)
+    return [{"label": c.label, "control_text": c.control_text, "control_type": c.control_type} for c in obs.controls]
+
+
+def test_quotes_are_read_whole_and_without_an_ellipsis():
+    assert quoted('Select the text "Annual report...".', 'Make "Annual report" bold') == ["Annual report..."
+                                                                                         , "Annual report"]
+    assert quoted("no quotes here") == []
+
+
+def test_step_spans_are_word_runs_outside_quotes():
+    spans = step_spans('On the Layout tab, set Spacing After to 18 pt in "Body".')
+    assert "18" in spans and "Spacing After" in spans and "Layout" in spans
+    assert "Body" not in spans  # a quote is a value of its own, not words of the step
+    assert all(len(s.split()) <= 4 for s in spans)
+    assert "https://example.com/a" in step_spans("In the Address box, type https://example.com/a.")
+
+
+def test_named_controls_are_whole_words_and_the_longest_name_wins():
+    names = ["Home", "Header", "Footer", "Close Header and Footer", "Bold", "Font"]
+    assert named_in("Click Close Header and Footer.", names) == ["Close Header and Footer"]
+    assert named_in("On the Home tab, in the Font group, click Bold.", names) == ["Home", "Bold", "Font"]
+    assert named_in("Click Boldface.", names) == []  # a whole word, not a prefix
+    assert named_in("click bold", names) == ["Bold"]  # any case
+
+
+def test_the_request_is_read_back_from_the_step_prompt(screen):
+    messages = step_messages('Make "Quarterly results" bold.', screen, [], ["1. Click Bold."])
+    assert request_from_messages(messages) == 'Make "Quarterly results" bold.'
+    assert request_from_messages([{"role": "user", "content": "no slot"}]) == ""
+
+
+def _decisions(bundle, messages, seeds=range(16)):
+    out = []
+    for seed in seeds:
+        text = ActionDecoder(bundle, max_new_tokens=48, do_sample=True, temperature=3.0, seed=seed)(messages)
+        obj = json.loads(text)
+        m = _DECISION.search(obj["thought"])
+        assert m, obj["thought"]  # the thought states a decision after the copied step
+        out.append((m.group(1), m.group(2), obj))
+    return out
+
+
+def _by_label(controls, label):
+    return next(c for c in controls if c["label"] == label)
+
+
+@pytest.mark.parametrize("step,request_text", [
+    ('Select the text "Quarterly results".', 'Make "Quarterly results" bold.'),
+    ("Select the text you want to change.", 'Underline "Quarterly results", please.'),
+    ('Type "Draft" in the header.', 'Set the header to "Draft".'),
+    ("On the Layout tab, set Spacing After to 18 pt.", 'Add 18 pt after "Quarterly results".'),
+    ("Press Delete.", 'Remove "Quarterly".'),
+    ("On the Home tab, in the Font group, click Bold.", 'Make "Quarterly results" bold.'),
+])
+def test_every_decision_is_copied_from_the_prompt_and_carried_out(bundle, screen, step, request_text):
+    messages = step_messages(request_text, screen, [], [f"1. {step}", "2. Click Save."])
+    values = quoted(step, request_text)
+    seen = set()
+    for verb, rest, obj in _decisions(bundle, messages):
+        seen.add(verb)
+        control = _by_label(screen, obj["control_label"])
+        assert obj["control_name"] == control["control_text"]
+        if verb in ("click", "open"):
+            name = rest.strip("'")
+            assert name == control["control_text"]
+            types = VALID_ON["click_input"]
+            assert types is None or control["control_type"] in types
+            if verb == "open":
+                assert control["control_type"] == "TabItem"
+            named = named_in(step, [c["control_text"] for c in screen
+                                    if verb == "click" or c["control_type"] == "TabItem"])
+            if named:  # the step names visible controls: one of them is clicked
+                assert name in named
+        elif verb == "select":
+            assert obj["function"] == "select_text" and control["control_type"] == "Document"
+            text = obj["args"]["text"]
+            assert rest == f"'{text}'"
+            assert text in values or (text.endswith(" ") and text[:-1] in values)
+        elif verb == "type":
+            value, box = re.fullmatch(r"'(.*)' into '(.*)'", rest).groups()
+            assert obj["function"] == "set_edit_text" and obj["args"] == {"text": value}
+            assert box == control["control_text"] and control["control_type"] in VALID_ON["set_edit_text"]
+            assert value in values or value in step_spans(step)
+        else:
+            assert obj["function"] == "keyboard_input" and obj["args"]["keys"] == rest
+            assert rest in KEY_VALUES
+    assert seen <= {"click", "open", "select", "type", "press"} and seen
+
+
+def test_copy_values_off_leaves_values_to_the_model(bundle, screen):
+    messages = step_messages('Make "Quarterly results" bold.', screen, [], ['1. Select the text "Quarterly results".'])
+    for seed in range(6):
+        obj = json.loads(ActionDecoder(bundle, max_new_tokens=48, do_sample=True, temperature=3.0, seed=seed,
+                                       copy_values=False)(messages))
+        assert obj["thought"].startswith('Select the text "Quarterly results". Now: ')
+        assert obj["function"] in ("", *VALID_ON)
