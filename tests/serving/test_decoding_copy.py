@@ -105,10 +105,9 @@ def test_every_decision_is_copied_from_the_prompt_and_carried_out(bundle, screen
             assert name == control["control_text"]
             types = VALID_ON["click_input"]
             assert types is None or control["control_type"] in types
-            if verb == "open":
-                assert control["control_type"] == "TabItem"
+            assert (control["control_type"] == "TabItem") == (verb == "open")  # tabs are opened, the rest clicked
             named = named_in(step, [c["control_text"] for c in screen
-                                    if verb == "click" or c["control_type"] == "TabItem"])
+                                    if (c["control_type"] == "TabItem") == (verb == "open")])
             if named:  # the step names visible controls: one of them is clicked
                 assert name in named
         elif verb == "select":
@@ -120,11 +119,26 @@ def test_every_decision_is_copied_from_the_prompt_and_carried_out(bundle, screen
             value, box = re.fullmatch(r"'(.*)' into '(.*)'", rest).groups()
             assert obj["function"] == "set_edit_text" and obj["args"] == {"text": value}
             assert box == control["control_text"] and control["control_type"] in VALID_ON["set_edit_text"]
-            assert value in values or value in step_spans(step)
+            assert value in (quoted(step) or step_spans(step))  # the step's quote, else its own words
         else:
             assert obj["function"] == "keyboard_input" and obj["args"]["keys"] == rest
             assert rest in KEY_VALUES
     assert seen <= {"click", "open", "select", "type", "press"} and seen
+
+
+def test_status_and_plan_agree(bundle, screen):
+    """FINISH only with the last step done (an empty plan); CONTINUE keeps the step or drops it; after
+    opening a tab the step is still in progress."""
+    plans = (["1. Click Bold."], ["1. On the Insert tab, click Header.", "2. Click Edit Header."])
+    for plan in plans:
+        messages = step_messages('Make "Quarterly results" bold.', screen, [], plan)
+        for verb, _, obj in _decisions(bundle, messages, seeds=range(10)):
+            if obj["status"] == "FINISH":
+                assert len(plan) == 1 and obj["plan"] == []
+            else:
+                assert obj["status"] == "CONTINUE" and obj["plan"] in (plan, plan[1:]) and obj["plan"]
+            if verb == "open":
+                assert obj["plan"] == plan
 
 
 def test_copy_values_off_leaves_values_to_the_model(bundle, screen):

@@ -225,6 +225,7 @@ class _Decision:
     controls: list[int]
     function: str | None
     args: dict[str, Any] | None
+    opens_tab: bool = False
 
 
 class ActionDecoder:
@@ -629,19 +630,24 @@ class ActionDecoder:
         visible control that can be clicked, chosen whole by joint log-probability (with ``named_controls``, among
         the ones the plan step names, when it names any visible one). With ``copy_values`` the
         other verbs copy their value too: ``select '<quote>'`` one of the quoted strings of the plan
-        step or the request, ``type '<value>' into '<box>'`` a quote or a run of the step's words
-        into a visible box (named ones first, as for a click), ``press {KEY}`` one of
+        step or the request, ``type '<value>' into '<box>'`` a quote of the step (a step that quotes
+        nothing: a run of its words) into a visible box (named ones first, as for a click), ``press {KEY}`` one of
         ``KEY_VALUES``. The thought is then closed and the returned decision fixes the action
         (the thought and the action agree). ``None``: the rest of the thought is free text.
         """
         if not self.copy_decision:
             return None
         self._force(" Now: ")
-        verb = self._select(["click '", "open '", "select '", "type '", "press "])
+        verbs = ["click '", "open '", "select '", "type '", "press "]
+        scores = torch.tensor(self._scores(verbs))
+        if self.do_sample:
+            u = torch.rand(scores.shape, generator=self._generator).clamp_(1e-9, 1 - 1e-9)
+            scores = scores / max(self.temperature, 1e-5) - torch.log(-torch.log(u))
+        verb = int(torch.argmax(scores))
         close = '\'.", "control_label": "'
-        if verb <= 1:  # a click, or one that opens a tab
-            indices = self._pick_control(options, VALID_ON["click_input"] if verb == 0 else _TABS, close)
-            return _Decision(indices, None, None) if indices else None
+        if verb <= 1:  # a click or a tab to open: the verb and the control are chosen together
+            return self._click_or_open(options, close)
+        self._force(verbs[verb])
         if not self.copy_values:
             return None
         step, request = self._step, self._request
@@ -656,7 +662,7 @@ class ActionDecoder:
             self._force(texts[pick])
             return _Decision(document, "select_text", {"text": values[pick]})
         if verb == 3:
-            values = quoted(step, request) + [v for v in step_spans(step) if v not in quoted(step, request)]
+            values = quoted(step) or step_spans(step)  # what a step types is its quote, else its own words
             if not values:
                 return None
             texts = [_in_json(v) + "' into '" for v in values]
@@ -670,6 +676,35 @@ class ActionDecoder:
         pick = self._choose(texts)
         self._force(texts[pick])
         return _Decision(document, "keyboard_input", {"keys": KEY_VALUES[pick]})
+
+    def _click_or_open(self, options: Sequence[Mapping[str, str]], close: str) -> _Decision | None:
+        """``click '<control>'`` or ``open '<tab>'``, verb and name one joint choice: a click names a
+        visible clickable control that is not a tab, ``open`` a tab (the expert opens tabs and clicks
+        the rest); with ``named_controls`` each among the ones the plan step names, when it names any."""
+        groups: list[tuple[str, dict[str, list[int]]]] = []
+        clickable = VALID_ON["click_input"]
+        for verb, want in (("click '", lambda t: t not in _TABS), ("open '", lambda t: t in _TABS)):
+            names: dict[str, list[int]] = {}
+            for i, c in enumerate(options):
+                ctype = str(c.get("control_type", ""))
+                if want(ctype) and (clickable is None or ctype in clickable):
+                    names.setdefault(str(c.get("control_text", "")), []).append(i)
+            if self.named_controls:
+                named = named_in(self._step, list(names))
+                if named:
+                    names = {n: names[n] for n in named}
+            groups.append((verb, names))
+        texts, owners = [], []
+        for verb, names in groups:
+            for name, indices in names.items():
+                texts.append(verb + _in_json(name) + close)
+                owners.append((verb == "open '", indices))
+        if not texts:
+            return None
+        pick = self._choose(texts)
+        self._force(texts[pick])
+        opens, indices = owners[pick]
+        return _Decision(indices, None, None, opens_tab=opens)
 
     def _pick_control(self, options: Sequence[Mapping[str, str]], types: frozenset[str] | None,
                       close: str) -> list[int] | None:
@@ -705,6 +740,20 @@ class ActionDecoder:
             self._force(options[self._choose(options)], heal=False)
         elif self._select(["[]}", '["']) == 1:
             self._plan_items()
+
+    def _status_plan(self, previous: Sequence[str], in_progress: bool = False) -> None:
+        """Status and plan as one choice, after ``"status": "`` (emitted or pending), when the prompt
+        lists the steps not yet done: the action leaves its step in progress (``CONTINUE``, the plan
+        unchanged) or completes it (the plan without its first step; ``FINISH`` with ``[]`` when it
+        was the last step), as the expert's answers are. A finished task with steps left, or an
+        unfinished one with none, is not on offer. ``in_progress`` (the action opened a tab: it
+        goes to where the step is done, it does not do it) leaves the step in progress."""
+        keep = json.dumps(list(previous), ensure_ascii=False)
+        done = (f'CONTINUE", "plan": {json.dumps(list(previous[1:]), ensure_ascii=False)}}}' if len(previous) > 1
+                else 'FINISH", "plan": []}')
+        options = [f'CONTINUE", "plan": {keep}}}', done]
+        pick = 0 if in_progress else self._choose(options)
+        self._force(options[pick], heal=False)
 
     def _plan_items(self) -> None:
         """Plan steps after ``"plan": ["`` has been emitted (or is pending)."""
@@ -766,7 +815,9 @@ class ActionDecoder:
             self._force('", "control_label": "')
         # Candidates run on through the fixed text after each decision (and through every
         # enumerable decision after it), so a tokenizer that merges across them keeps its tokens.
-        tails = [f', "status": "{s}", "plan": ' for s in _STATUSES]
+        # With a previous plan, status and plan are one joint choice after the action (``_status_plan``).
+        tails = ([', "status": "'] if previous else
+                 [f', "status": "{s}", "plan": ' for s in _STATUSES])
         label_texts = [
             json.dumps(str(c["label"]))[1:] + ', "control_name": '
             + json.dumps(str(c.get("control_text", "")), ensure_ascii=False) + ', "function": "' for c in options
@@ -819,7 +870,10 @@ class ActionDecoder:
             if not complete:
                 self._free_args(function)
                 self._select(tails)
-        self._plan(previous)
+        if previous:
+            self._status_plan(previous, in_progress=bool(decision and decision.opens_tab))
+        else:
+            self._plan(previous)
         text = "".join(self._out) + self._pending
         self._pending = ""
         if self.prefix_cache and self._cache is not None:
