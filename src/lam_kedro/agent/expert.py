@@ -13,9 +13,10 @@ words, else takes the first and notes the guess), a quote the plan shortened wit
 guesses the quote runs to the end of its paragraph), a plan that leaves a step out. Nothing is
 random: the same plan and observations always give the same actions.
 
-It reads the document text a model sees, as GPT-4o does: "the paragraph that starts with "Q""
-selects that whole paragraph, "Click at the end of the paragraph ..." selects it and presses
-End (UFO's functions place a caret that way), "Double-click the word "W"" selects the word and
+It reads the document text a model sees, as GPT-4o does: "Select the paragraph that starts with
+"Q"" selects that whole paragraph; a click in it ("Click in the paragraph ...", "(or click in
+it)") selects the words the plan quotes, and "Click at the end of the paragraph ..." selects
+them and presses End (UFO's functions place a caret that way); "Double-click the word "W"" selects the word and
 the space after it, as Word's double-click does. It does not know our UI's private naming: a
 plan must name a control by the words on it ("the arrow next to Font Color (Font Color
 Options)"), and a step that only asks to make sure of something ("Make sure the document ... is
@@ -67,7 +68,8 @@ class Intent:
 
     ``kind`` is ``click`` (``target`` = the control's words), ``select`` (``value`` = the quote
     as the plan writes it, ``target`` = what it quotes: ``text``, ``paragraph`` (its opening),
-    ``word`` (double-clicked) or ``range`` (two openings joined by a newline)), ``type``
+    ``word`` (double-clicked), ``range`` (two openings joined by a newline) or ``caret`` (a click
+    in the paragraph: the quoted words themselves)), ``type``
     (``value`` into ``target``, or into the focused edit when ``target`` is empty), or ``keys``
     (``value`` = pywinauto keys, on the document).
     """
@@ -117,8 +119,11 @@ def _set_pairs(body: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _clause(text: str, box: str, step: int) -> list[Intent]:
-    """The intents of one clause (a plan step is split into clauses on ', then' and 'and <verb>')."""
+def _clause(text: str, box: str, step: int, caret: bool = False) -> list[Intent]:
+    """The intents of one clause (a plan step is split into clauses on ', then' and 'and <verb>').
+
+    ``caret``: the step says a click in the paragraph will do ("(or click in it)").
+    """
     t = _clean(text)
     low = t.lower()
     if re.match(r"^(?:make sure|ensure|verify|check that)\b", low):
@@ -128,13 +133,14 @@ def _clause(text: str, box: str, step: int) -> list[Intent]:
         return [Intent("select", target="range", value=f"{m.group(1)}\n{m.group(2)}", step=step)]
     m = re.match(r'^click at the (end|start|beginning) of the paragraph (?:that starts with |starting with )?"([^"]+)"',
                  t, re.IGNORECASE)
-    if m:  # UFO's functions place a caret by selecting the paragraph, then End / Home
+    if m:  # UFO's functions place a caret by selecting in the paragraph (the words the plan quotes), then End / Home
         key = "{END}" if m.group(1).lower() == "end" else "{HOME}"
-        return [Intent("select", target="paragraph", value=m.group(2), step=step),
+        return [Intent("select", target="caret", value=m.group(2), step=step),
                 Intent("keys", value=key, step=step)]
-    m = re.match(r'^(?:select|click in) the paragraph (?:that starts with |starting with )?"([^"]+)"', t, re.IGNORECASE)
-    if m:
-        return [Intent("select", target="paragraph", value=m.group(1), step=step)]
+    m = re.match(r'^(select|click in) the paragraph (?:that starts with |starting with )?"([^"]+)"', t, re.IGNORECASE)
+    if m:  # a click in the paragraph is a selection of the words the plan quotes; else the whole paragraph
+        where = "caret" if caret or m.group(1).lower() == "click in" else "paragraph"
+        return [Intent("select", target=where, value=m.group(2), step=step)]
     m = re.match(r'^double-click the word "([^"]+)"', t, re.IGNORECASE)
     if m:
         return [Intent("select", target="word", value=m.group(1), step=step)]
@@ -174,6 +180,7 @@ def _clause(text: str, box: str, step: int) -> list[Intent]:
 def parse_step(text: str, step: int = 0) -> list[Intent]:
     """One numbered plan step to intents: the tab it names, then each of its clauses in order."""
     t = re.sub(r"^\s*\d+[.)]\s*", "", text).strip()
+    caret = re.search(r"\(or click in it\)", t, re.IGNORECASE) is not None  # a click in the paragraph will do
     t = re.sub(r"\s*\(or [^)]*\)", "", t)  # "(or click in it)": an alternative, not an extra step
     intents: list[Intent] = []
     box = ""
@@ -205,7 +212,7 @@ def parse_step(text: str, step: int = 0) -> list[Intent]:
     for k, clause in enumerate(clauses):
         if k and not _VERB.match(clause):  # "click Table, then Insert Table...": the verb carries over
             clause = f"click {clause}"
-        intents.extend(_clause(clause, box, step))
+        intents.extend(_clause(clause, box, step, caret))
     return intents
 
 
@@ -312,6 +319,9 @@ def select_target(intent: Intent, document: str, request: str = "") -> tuple[str
         return _from_request(intent, document, request)
     if intent.target == "word":
         return (f"{value} " if f"{value} " in document else value), None
+    if intent.target == "caret":  # a click in the paragraph: the words the plan quotes
+        prefix = value.removesuffix("...").rstrip()
+        return prefix, None
     if intent.target == "range":
         first, _, last = value.partition("\n")
         a = _line_starting(document, first.removesuffix("...").rstrip())
