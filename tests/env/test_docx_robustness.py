@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import zipfile
 from pathlib import Path
 
@@ -71,18 +70,15 @@ def test_size_limits_refuse_with_a_clear_message(tmp_path: Path) -> None:
         load_docx(path, max_bytes=10_000)
 
 
-def test_loading_is_linear_and_fast(tmp_path: Path) -> None:
-    """3.6 ms per paragraph before (the style looked up five times per paragraph, each a scan of
-    every style); the benchmark (benchmarks/docx_load_speed.py) holds 50,000 in <= 7 s."""
-    timings = {}
-    for n in (2_000, 8_000):
-        path = _many_paragraphs(tmp_path, n, f"p{n}.docx")
-        t0 = time.process_time()
-        doc = load_docx(path)
-        timings[n] = time.process_time() - t0
-        assert len(doc.paragraphs()) == n
-    assert timings[8_000] < 4.0, timings  # 29 s before
-    assert timings[8_000] < 8 * max(timings[2_000], 0.05), timings  # linear, with room for noise
+def test_many_paragraphs_load_whole(tmp_path: Path) -> None:
+    """A long document loads every paragraph, in order. How fast is a benchmark, not a test (these
+    machines are shared): benchmarks/docx_load_speed.py holds 50,000 paragraphs in <= 7 s (3.6 ms
+    per paragraph before, when the style was looked up five times per paragraph)."""
+    path = _many_paragraphs(tmp_path, 8_000, "p8000.docx")
+    doc = load_docx(path)
+    paragraphs = doc.paragraphs()
+    assert len(paragraphs) == 8_000
+    assert paragraphs[0].text != paragraphs[-1].text
 
 
 @pytest.fixture(scope="module")

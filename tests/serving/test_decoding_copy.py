@@ -123,6 +123,8 @@ def test_every_decision_is_copied_from_the_prompt_and_carried_out(bundle, screen
         else:
             assert obj["function"] == "keyboard_input" and obj["args"]["keys"] == rest
             assert rest in KEY_VALUES
+            if step == "Press Delete.":  # the step names its key
+                assert rest == "{DELETE}"
     assert seen <= {"click", "open", "select", "type", "press"} and seen
 
 

@@ -100,6 +100,11 @@ _QUOTED = re.compile(r'"([^"\n]+)"')
 _TABS = frozenset(("TabItem",))
 #: Keys a ``press`` decision may name (the pywinauto keys plans say: Enter, Delete, End, ...).
 KEY_VALUES: tuple[str, ...] = ("{ENTER}", "{DELETE}", "{BACKSPACE}", "{TAB}", "{ESC}", "{HOME}", "{END}")
+#: The words a plan step names each key by ("Press Delete", "Click at the end of ...").
+KEY_WORDS: dict[str, tuple[str, ...]] = {
+    "{ENTER}": ("Enter", "Return"), "{DELETE}": ("Delete", "Del"), "{BACKSPACE}": ("Backspace",),
+    "{TAB}": ("Tab",), "{ESC}": ("Esc", "Escape"), "{HOME}": ("Home", "start", "beginning"), "{END}": ("End",),
+}
 
 
 def request_from_messages(messages: Sequence[Mapping[str, str]]) -> str:
@@ -632,7 +637,8 @@ class ActionDecoder:
         other verbs copy their value too: ``select '<quote>'`` one of the quoted strings of the plan
         step or the request, ``type '<value>' into '<box>'`` a quote of the step (a step that quotes
         nothing: a run of its words) into a visible box (named ones first, as for a click), ``press {KEY}`` one of
-        ``KEY_VALUES``. The thought is then closed and the returned decision fixes the action
+        ``KEY_VALUES`` (with ``named_controls``, one the step names, when it names any: ``KEY_WORDS``).
+        The thought is then closed and the returned decision fixes the action
         (the thought and the action agree). ``None``: the rest of the thought is free text.
         """
         if not self.copy_decision:
@@ -672,10 +678,14 @@ class ActionDecoder:
             return _Decision(indices, "set_edit_text", {"text": values[pick]}) if indices else None
         if not document:
             return None
-        texts = [k + '.", "control_label": "' for k in KEY_VALUES]
+        keys = list(KEY_VALUES)
+        if self.named_controls:  # the keys the step names, when it names any ("Press Delete.")
+            words = named_in(step, [w for k in keys for w in KEY_WORDS[k]])
+            keys = [k for k in keys if set(KEY_WORDS[k]) & set(words)] or keys
+        texts = [k + '.", "control_label": "' for k in keys]
         pick = self._choose(texts)
         self._force(texts[pick])
-        return _Decision(document, "keyboard_input", {"keys": KEY_VALUES[pick]})
+        return _Decision(document, "keyboard_input", {"keys": keys[pick]})
 
     def _click_or_open(self, options: Sequence[Mapping[str, str]], close: str) -> _Decision | None:
         """``click '<control>'`` or ``open '<tab>'``, verb and name one joint choice: a click names a

@@ -1,0 +1,162 @@
+"""Held-out online task success against Phase 2's training budget (rows seen).
+
+Trains Phase 2 once with ``train_sft`` (the function the phase2 pipeline calls, the ``training``
+block of ``conf/base/parameters_phase2.yml``) from ``data/06_models/lam1`` on up to
+``--max-train-rows`` expert steps for ``--epochs`` epochs, keeping a checkpoint every
+``--every`` optimizer steps. Each checkpoint then plays ``--tasks`` held-out tasks online, chosen
+as the evaluation chooses them (``held_out_tasks``, stratified by family), with the evaluation's
+decoding (``evaluation.generate``, greedy and constrained) and step limit; the expert plays the
+same tasks for reference. Run by hand after data collection and Phase 1:
+
+    PYTHONPATH=src .venv/bin/python benchmarks/phase2_budget.py                 # ~30 min on 2 CPU cores
+    PYTHONPATH=src .venv/bin/python benchmarks/phase2_budget.py --max-train-rows 6000 --every 75
+
+Writes ``benchmarks/results/phase2_budget.json``, ``.md`` and ``.png`` (``--out`` changes the stem).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lam_kedro.agent.schema import InstantiatedTask, Trajectory
+from lam_kedro.datasets import DocxFolderDataset
+from lam_kedro.evaluation import online
+from lam_kedro.pipelines.evaluation.nodes import held_out_tasks
+from lam_kedro.training.bundle import ModelBundle
+from lam_kedro.training.formatting import step_rows, train_eval_split
+from lam_kedro.training.models import load_bundle
+from lam_kedro.training.sft import train_sft
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--data", type=Path, default=REPO / "data", help="the project's data folder")
+    ap.add_argument("--conf", type=Path, default=REPO / "conf/base", help="phase2's and evaluation's parameters")
+    ap.add_argument("--max-train-rows", type=int, default=None, help="expert steps trained on (default: all)")
+    ap.add_argument("--epochs", type=float, default=1.0, help="passes over those rows")
+    ap.add_argument("--every", type=int, default=125, help="optimizer steps between evaluated checkpoints")
+    ap.add_argument("--tasks", type=int, default=60, help="held-out tasks each checkpoint plays online")
+    ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/phase2_budget",
+                    help="output stem: writes STEM.json, STEM.md and STEM.png")
+    return ap.parse_args(argv)
+
+
+def _load(data: Path) -> tuple[list[Trajectory], list[InstantiatedTask], list[dict[str, Any]], dict[str, Any]]:
+    def jsonl(path: Path) -> list[Any]:
+        if not path.is_file():
+            raise SystemExit(f"{path} is missing: run `kedro run --pipelines trajectories` first")
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    trajectories = [Trajectory.model_validate(r) for r in jsonl(data / "05_model_input/trajectories/train_trajectories.jsonl")]
+    tasks = [InstantiatedTask.model_validate(r) for r in jsonl(data / "03_primary/trajectories/instantiated_tasks.jsonl")]
+    splits = jsonl(data / "03_primary/trajectories/splits.jsonl")
+    docs = {k: (v() if callable(v) else v) for k, v in DocxFolderDataset(path=str(data / "02_intermediate/templates")).load().items()}
+    return trajectories, tasks, splits, docs
+
+
+def _play(bundle: ModelBundle | None, name: str, tasks: list[InstantiatedTask], docs: dict[str, Any],
+          decode: dict[str, Any], max_steps: int) -> dict[str, Any]:
+    spec = (online.ActorSpec(kind="expert", name=name) if bundle is None else
+            online.ActorSpec(kind="lam", name=name, load_bundle=lambda: bundle, decode=decode))
+    t0 = time.perf_counter()
+    trajs = online.rollout_actor(spec, tasks, docs, max_steps, 1, 8, progress=False)
+    m = online.online_metrics(trajs)
+    return {"solved": sum(t.outcome.success for t in trajs), "tasks": len(trajs),
+            "task_success_rate": m["task_success_rate"], "invalid_action_rate": m["invalid_action_rate"],
+            "avg_steps": m["avg_steps"], "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    a = _args(argv)
+    lam1_dir = a.data / "06_models/lam1"
+    if not lam1_dir.exists():
+        raise SystemExit(f"{lam1_dir} is missing: run `kedro run --pipelines base_model,phase1` first")
+    training = yaml.safe_load((a.conf / "parameters_phase2.yml").read_text())["phase2"]["training"]
+    evaluation = yaml.safe_load((a.conf / "parameters_evaluation.yml").read_text())["evaluation"]
+    decode, max_steps = evaluation.get("generate", {}), int(evaluation["online"]["max_steps"])
+    trajectories, tasks, splits, docs = _load(a.data)
+    held_out = held_out_tasks(tasks, splits, a.tasks, "stratified", int(evaluation["online"].get("min_per_family", 2)),
+                              int(evaluation.get("seed", 0)))
+    lam1 = load_bundle(lam1_dir)
+    train_rows, eval_rows = train_eval_split(step_rows(trajectories, lam1.info), float(training.get("eval_fraction", 0.05)),
+                                             int(training.get("seed", 0)), a.max_train_rows,
+                                             training.get("max_eval_rows"))
+    batch = int(training["sft"].get("per_device_train_batch_size", 16))
+    points = [{"step": 0, "rows_seen": 0, **_play(lam1, "lam1", held_out, docs, decode, max_steps)}]
+    print(json.dumps(points[-1]), flush=True)
+    with tempfile.TemporaryDirectory(prefix="phase2-budget-") as tmp:
+        sft = {**training["sft"], "output_dir": tmp, "num_train_epochs": a.epochs, "save_strategy": "steps",
+               "save_steps": a.every, "save_total_limit": None, "eval_strategy": "no", "eval_on_start": False,
+               "report_to": "none", "disable_tqdm": True}
+        t0 = time.perf_counter()
+        final, _ = train_sft(lam1, train_rows, [], {**training, "sft": sft, "resume": False, "keep_checkpoints": True},
+                             generation="lam2")
+        train_s = time.perf_counter() - t0
+        checkpoints = sorted(Path(tmp).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+        for ckpt in checkpoints:
+            step = int(ckpt.name.split("-")[1])
+            bundle = ModelBundle(model=type(final.model).from_pretrained(ckpt), tokenizer=final.tokenizer,
+                                 info={**final.info, "generation": f"lam2@{step}"})
+            points.append({"step": step, "rows_seen": step * batch,
+                           **_play(bundle, f"lam2@{step}", held_out, docs, decode, max_steps)})
+            print(json.dumps(points[-1]), flush=True)
+    expert = _play(None, "expert", held_out, docs, decode, max_steps)
+    result = {"config": {"train_rows": len(train_rows), "epochs": a.epochs, "every": a.every, "batch_size": batch,
+                         "tasks": len(held_out), "max_steps": max_steps, "train_seconds": round(train_s, 1),
+                         "decode": decode, "machine": platform.machine(), "python": platform.python_version()},
+              "expert": expert, "points": points}
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    a.out.with_suffix(".md").write_text(_markdown(result))
+    _plot(result, a.out.with_suffix(".png"))
+    print(_markdown(result))
+    return result
+
+
+def _markdown(r: dict[str, Any]) -> str:
+    c = r["config"]
+    lines = [f"# Held-out online task success against Phase 2's budget ({c['tasks']} stratified held-out tasks, "
+             f"{c['max_steps']}-step episodes; {c['train_rows']} training rows, {c['epochs']} epoch(s), "
+             f"{c['train_seconds']} s of training)", "",
+             "| optimizer steps | rows seen | solved | task success | invalid actions | avg steps |", "|---|---|---|---|---|---|"]
+    for p in r["points"]:
+        lines.append(f"| {p['step']} | {p['rows_seen']} | {p['solved']} / {p['tasks']} | {p['task_success_rate']:.1%} | "
+                     f"{p['invalid_action_rate']:.1%} | {p['avg_steps']:.1f} |")
+    e = r["expert"]
+    lines += ["", f"The expert solves {e['solved']} / {e['tasks']} ({e['task_success_rate']:.1%}) of the same tasks. "
+              "Step 0 is LAM1 (Phase 1 only)."]
+    return "\n".join(lines) + "\n"
+
+
+def _plot(r: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    xs = [p["rows_seen"] for p in r["points"]]
+    ax.plot(xs, [p["task_success_rate"] for p in r["points"]], marker="o", label="LAM2 checkpoint")
+    ax.axhline(r["expert"]["task_success_rate"], color="gray", linestyle="--", label="expert")
+    ax.set_xlabel("Phase 2 rows seen")
+    ax.set_ylabel("held-out online task success")
+    ax.set_ylim(0, 1)
+    ax.legend(loc="lower right")
+    ax.set_title(f"{r['config']['tasks']} held-out tasks")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
