@@ -66,7 +66,8 @@ VARIANTS: tuple[Variant, ...] = (
     # -- the same facts, other words (a careful follower copes)
     _v("tab_last", False, r"^On the (\w+) tab, in the [^,]+ group, click ([^,]+)\.$", r"Click \2 on the \1 tab."),
     _v("go_to_tab", False, r"^On the (\w+) tab, in the [^,]+ group, click ([^,]+)\.$", r"Go to the \1 tab and click \2."),
-    _v("click_in", False, r'^Select the paragraph ("[^"]+"|that starts with "[^"]+")(?: \(or click in it\))?\.$',
+    # only where a click in the paragraph will do (the plan says so): a click does not select it
+    _v("click_in", False, r'^Select the paragraph ("[^"]+"|that starts with "[^"]+") \(or click in it\)\.$',
        r"Click in the paragraph \1."),
     _v("bare_quote", False, r'^Select the text ("[^"]+")\.$', r"Select \1."),
     _v("box_first", False, r"^On the (\w+) tab, in the [^,]+ group, type (.+) in the ([^,]+) box\.$",
