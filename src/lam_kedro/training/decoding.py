@@ -37,6 +37,7 @@ from typing import Any
 
 import torch
 
+from lam_kedro.agent.expert import KEYS
 from lam_kedro.agent.prompt import control_lines, strip_step_marker
 from lam_kedro.env.actions import REQUIRED, SIGNATURES, VALID_ON
 from lam_kedro.env.types import FUNCTIONS
@@ -73,53 +74,47 @@ def controls_from_messages(messages: Sequence[Mapping[str, str]]) -> list[dict[s
 _PLAN_SLOT = "<Previous Plans:>"
 
 
+def _slot_lines(messages: Sequence[Mapping[str, str]], slot: str) -> list[str] | None:
+    """The stripped lines of the last message's ``slot`` (up to the next ``<...:>`` line), or ``None``."""
+    for message in reversed(messages):
+        content = message.get("content") or ""
+        if not isinstance(content, str) or slot not in content:
+            continue
+        lines: list[str] = []
+        for line in content.split(slot, 1)[1].splitlines():
+            line = line.strip()
+            if line.startswith("<") and line.endswith(":>"):
+                break
+            lines.append(line)
+        return lines
+    return None
+
+
 def plan_from_messages(messages: Sequence[Mapping[str, str]]) -> list[str]:
     """The items of a step prompt's ``<Previous Plans:>`` slot, one per line (``[]`` for ``None``).
 
     Items are the lines as the prompt shows them: a plan whose steps carry their own numbers
     (``"2. Click Bold."``) shows them unchanged, and that is also how the expert's ``plan`` holds them.
     """
-    for message in reversed(messages):
-        content = message.get("content") or ""
-        if not isinstance(content, str) or _PLAN_SLOT not in content:
-            continue
-        items: list[str] = []
-        for line in content.split(_PLAN_SLOT, 1)[1].splitlines():
-            line = line.strip()
-            if line.startswith("<") and line.endswith(":>"):
-                break
-            if line and line != "None":
-                items.append(line)
-        return items
-    return []
+    return [line for line in _slot_lines(messages, _PLAN_SLOT) or [] if line and line != "None"]
 
 
 _REQUEST_SLOT = "<User Request:>"
 _QUOTED = re.compile(r'"([^"\n]+)"')
 #: The control types an ``open`` decision names (a ribbon tab).
 _TABS = frozenset(("TabItem",))
-#: Keys a ``press`` decision may name (the pywinauto keys plans say: Enter, Delete, End, ...).
-KEY_VALUES: tuple[str, ...] = ("{ENTER}", "{DELETE}", "{BACKSPACE}", "{TAB}", "{ESC}", "{HOME}", "{END}")
-#: The words a plan step names each key by ("Press Delete", "Click at the end of ...").
+#: Keys a ``press`` decision may name: the ones the expert presses for a plan's words (``agent.expert.KEYS``).
+KEY_VALUES: tuple[str, ...] = tuple(dict.fromkeys(KEYS.values()))
+#: The words a plan step names each key by ("Press Delete"; "Click at the start of ..." is Home).
 KEY_WORDS: dict[str, tuple[str, ...]] = {
-    "{ENTER}": ("Enter", "Return"), "{DELETE}": ("Delete", "Del"), "{BACKSPACE}": ("Backspace",),
-    "{TAB}": ("Tab",), "{ESC}": ("Esc", "Escape"), "{HOME}": ("Home", "start", "beginning"), "{END}": ("End",),
+    key: (*(w for w, k in KEYS.items() if k == key), *(("start", "beginning") if key == "{HOME}" else ()))
+    for key in KEY_VALUES
 }
 
 
 def request_from_messages(messages: Sequence[Mapping[str, str]]) -> str:
     """The text of a step prompt's ``<User Request:>`` slot (``""`` when there is none)."""
-    for message in reversed(messages):
-        content = message.get("content") or ""
-        if not isinstance(content, str) or _REQUEST_SLOT not in content:
-            continue
-        lines = []
-        for line in content.split(_REQUEST_SLOT, 1)[1].splitlines():
-            if line.strip().startswith("<") and line.strip().endswith(":>"):
-                break
-            lines.append(line)
-        return "\n".join(lines).strip()
-    return ""
+    return "\n".join(_slot_lines(messages, _REQUEST_SLOT) or []).strip()
 
 
 def quoted(*texts: str) -> list[str]:
@@ -645,11 +640,7 @@ class ActionDecoder:
             return None
         self._force(" Now: ")
         verbs = ["click '", "open '", "select '", "type '", "press "]
-        scores = torch.tensor(self._scores(verbs))
-        if self.do_sample:
-            u = torch.rand(scores.shape, generator=self._generator).clamp_(1e-9, 1 - 1e-9)
-            scores = scores / max(self.temperature, 1e-5) - torch.log(-torch.log(u))
-        verb = int(torch.argmax(scores))
+        verb = self._choose(verbs)  # scored, not emitted: a click's verb is chosen again with its control
         close = '\'.", "control_label": "'
         if verb <= 1:  # a click or a tab to open: the verb and the control are chosen together
             return self._click_or_open(options, close)
@@ -691,24 +682,13 @@ class ActionDecoder:
         """``click '<control>'`` or ``open '<tab>'``, verb and name one joint choice: a click names a
         visible clickable control that is not a tab, ``open`` a tab (the expert opens tabs and clicks
         the rest); with ``named_controls`` each among the ones the plan step names, when it names any."""
-        groups: list[tuple[str, dict[str, list[int]]]] = []
         clickable = VALID_ON["click_input"]
-        for verb, want in (("click '", lambda t: t not in _TABS), ("open '", lambda t: t in _TABS)):
-            names: dict[str, list[int]] = {}
-            for i, c in enumerate(options):
-                ctype = str(c.get("control_type", ""))
-                if want(ctype) and (clickable is None or ctype in clickable):
-                    names.setdefault(str(c.get("control_text", "")), []).append(i)
-            if self.named_controls:
-                named = named_in(self._step, list(names))
-                if named:
-                    names = {n: names[n] for n in named}
-            groups.append((verb, names))
         texts, owners = [], []
-        for verb, names in groups:
+        for verb, tabs in (("click '", False), ("open '", True)):
+            names = self._names(options, lambda t, tabs=tabs: (t in _TABS) == tabs and (clickable is None or t in clickable))
             for name, indices in names.items():
                 texts.append(verb + _in_json(name) + close)
-                owners.append((verb == "open '", indices))
+                owners.append((tabs, indices))
         if not texts:
             return None
         pick = self._choose(texts)
@@ -716,21 +696,26 @@ class ActionDecoder:
         opens, indices = owners[pick]
         return _Decision(indices, None, None, opens_tab=opens)
 
-    def _pick_control(self, options: Sequence[Mapping[str, str]], types: frozenset[str] | None,
-                      close: str) -> list[int] | None:
-        """A visible control of ``types`` chosen by name (the plan step's named ones when
-        ``named_controls`` and it names any); its name and ``close`` are emitted. Returns the indices
-        in ``options`` of the controls with that name (``None``: no such control)."""
+    def _names(self, options: Sequence[Mapping[str, str]], allowed: Callable[[str], bool]) -> dict[str, list[int]]:
+        """The visible controls whose type is ``allowed``, by name -> their indices in ``options``; with
+        ``named_controls``, only the ones the plan step names when it names any."""
         names: dict[str, list[int]] = {}
         for i, c in enumerate(options):
-            if types is None or str(c.get("control_type", "")) in types:
+            if allowed(str(c.get("control_type", ""))):
                 names.setdefault(str(c.get("control_text", "")), []).append(i)
-        if not names:
-            return None
         if self.named_controls:
             named = named_in(self._step, list(names))
             if named:
                 names = {n: names[n] for n in named}
+        return names
+
+    def _pick_control(self, options: Sequence[Mapping[str, str]], types: frozenset[str] | None,
+                      close: str) -> list[int] | None:
+        """A visible control of ``types`` chosen by name (``_names``); its name and ``close`` are
+        emitted. Returns the indices in ``options`` of the controls with that name (``None``: none)."""
+        names = self._names(options, lambda t: types is None or t in types)
+        if not names:
+            return None
         # each candidate runs on to what follows the name in training (the label's opening quote, or
         # the box's), so a tokenizer that merges across it scores the candidate as it was trained
         texts = [_in_json(n) + close for n in names]
