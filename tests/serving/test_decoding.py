@@ -19,6 +19,7 @@ from lam_kedro.training.decoding import (
     controls_from_messages,
     make_action_generate,
     plan_from_messages,
+    plan_quotes,
 )
 from tests.evaluation.conftest import make_tasks, tiny_bundle
 
@@ -96,11 +97,29 @@ def test_sampling_is_reproducible_with_a_seed(bundle):
     assert parse_action_output(runs[0], obs.controls).ok
 
 
-def test_a_plan_prompt_falls_back_to_plain_generation(bundle):
-    decoder = make_action_generate(bundle, max_new_tokens=16)
+def test_a_plan_copies_each_quote_it_opens_from_the_request(bundle):
+    """A plan prompt (no controls): the model writes the plan, but every quote it opens is one of
+    the request's quotes or a word-prefix of one, closed right after (an untrained model, sampled)."""
+    request = 'Make "Quarterly results" bold and underline "Acme Corporation Annual Report".'
+    messages = plan_messages(request)
+    assert controls_from_messages(messages) is None
+    allowed = set(plan_quotes(request))
+    assert {"Quarterly results", "Quarterly", "Acme Corporation"} <= allowed
+    opened = 0
+    for seed in range(12):
+        out = ActionDecoder(bundle, max_new_tokens=40, do_sample=True, temperature=2.0, seed=seed)(messages)
+        assert isinstance(out, str)
+        parts = out.split('"')
+        inner = parts[1::2] if len(parts) % 2 else parts[1:-1:2]  # an unclosed last quote is cut by the budget
+        assert all(q in allowed for q in inner), out
+        opened += len(inner)
+    assert opened  # the untrained model opens quotes now and then: each was a copy
+
+
+def test_a_plan_prompt_is_plain_generation_without_copy_values(bundle):
+    decoder = make_action_generate(bundle, max_new_tokens=16, copy_values=False)
     out = decoder(plan_messages("Make the title bold"))
     assert isinstance(out, str)
-    assert controls_from_messages(plan_messages("Make the title bold")) is None
 
 
 def test_lam_generate_picks_the_decoder(bundle):

@@ -22,6 +22,7 @@ from lam_kedro.training.decoding import (
     named_in,
     quoted,
     request_from_messages,
+    select_values,
     step_spans,
 )
 from tests.evaluation.conftest import make_tasks, tiny_bundle
@@ -45,6 +46,20 @@ def test_quotes_are_read_whole_and_without_an_ellipsis():
     assert quoted('Select the text "Annual report...".', 'Make "Annual report" bold') == ["Annual report..."
                                                                                          , "Annual report"]
     assert quoted("no quotes here") == []
+
+
+def test_a_selection_copies_the_steps_quote_else_the_requests():
+    request = 'Bold "Brand Writing Style Guide" and underline "router".'
+    # the step's own quote (a one-word one also with the space a double-click takes), not the request's others
+    assert select_values('Select the text "router".', request) == ["router", "router "]
+    # a quote cut short is each request quote it begins, then itself
+    assert select_values('Select the text "Brand...".', request) == ["Brand Writing Style Guide", "Brand", "Brand "]
+    # a step that quotes nothing: every quote of the request
+    assert select_values("Select the text you want to change.", request) == [
+        "Brand Writing Style Guide", "router", "router "]
+    # named off: every quote of the step and the request, as before
+    assert select_values('Select the text "router".', request, named=False) == [
+        "router", "Brand Writing Style Guide", "router "]
 
 
 def test_step_spans_are_word_runs_outside_quotes():

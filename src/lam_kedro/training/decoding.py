@@ -128,6 +128,36 @@ def quoted(*texts: str) -> list[str]:
     return out
 
 
+def select_values(step: str, request: str, named: bool = True) -> list[str]:
+    """What a ``select`` may copy: the quotes of the plan step (one cut short with ``...`` also as each
+    quote of the request it begins), else (with ``named`` false, or a step that quotes nothing, "Select
+    the text you want to change") every quote of the step and the request; one-word values also with
+    the space a double-click takes."""
+    values: list[str] = []
+    if named:
+        full = [q for q in quoted(request) if not q.endswith("...")]
+        for q in _QUOTED.findall(step):
+            head = q.removesuffix("...").rstrip()
+            grown = [r for r in full if r.startswith(head) and r != head] if q.endswith("...") else []
+            for v in (*grown, head):
+                if v and v not in values:
+                    values.append(v)
+    values = values or quoted(step, request)
+    return values + [v + " " for v in values if " " not in v and v + " " not in values]
+
+
+def plan_quotes(request: str) -> list[str]:
+    """What a plan may quote: each quote of the request as written, then its shorter word-prefixes
+    ("Select the paragraph that starts with "Join us for the"" for a request's longer quote)."""
+    out: list[str] = []
+    for q in _QUOTED.findall(request):
+        words = q.removesuffix("...").split()
+        for v in (q, *(" ".join(words[:n]) for n in range(len(words), 0, -1))):
+            if v and v not in out:
+                out.append(v)
+    return out
+
+
 def step_spans(step: str, longest: int = 4) -> list[str]:
     """Every run of up to ``longest`` words of ``step`` outside its quotes (edge punctuation stripped):
     the values a plan step can name without quoting them (``18``, ``Bold Italic``, a URL)."""
@@ -255,7 +285,9 @@ class ActionDecoder:
             that control (the thought states the decision, the action carries it out).
         copy_values: with ``copy_decision``, ``select``, ``type`` and ``press`` copy their value
             from the prompt as well (a quote of the plan step or the request, a run of the step's
-            words, a key) and the action carries it: no value is spelled token by token.
+            words, a key) and the action carries it: no value is spelled token by token. A plan
+            prompt (no controls) is decoded by ``decode_plan``: each quote the plan opens is a
+            copy of the request's (``plan_quotes``); without ``copy_values`` plainly.
         named_controls: with ``copy_decision``, a click (or a box to type into) is chosen among the
             visible controls the plan step names, when it names any (else among all of them).
     """
@@ -629,8 +661,8 @@ class ActionDecoder:
         The verb is the model's choice. With ``copy_decision``, a ``click`` (``open``: a tab) names a
         visible control that can be clicked, chosen whole by joint log-probability (with ``named_controls``, among
         the ones the plan step names, when it names any visible one). With ``copy_values`` the
-        other verbs copy their value too: ``select '<quote>'`` one of the quoted strings of the plan
-        step or the request, ``type '<value>' into '<box>'`` a quote of the step (a step that quotes
+        other verbs copy their value too: ``select '<quote>'`` a quote of the plan step (with
+        ``named_controls``; the request's when the step quotes none: ``select_values``), ``type '<value>' into '<box>'`` a quote of the step (a step that quotes
         nothing: a run of its words) into a visible box (named ones first, as for a click), ``press {KEY}`` one of
         ``KEY_VALUES`` (with ``named_controls``, one the step names, when it names any: ``KEY_WORDS``).
         The thought is then closed and the returned decision fixes the action
@@ -640,8 +672,8 @@ class ActionDecoder:
             return None
         self._force(" Now: ")
         verbs = ["click '", "open '", "select '", "type '", "press "]
-        verb = self._choose(verbs)  # scored, not emitted: a click's verb is chosen again with its control
         close = '\'.", "control_label": "'
+        verb = self._choose(verbs)  # scored, not emitted: a click's verb is chosen again with its control
         if verb <= 1:  # a click or a tab to open: the verb and the control are chosen together
             return self._click_or_open(options, close)
         self._force(verbs[verb])
@@ -650,8 +682,7 @@ class ActionDecoder:
         step, request = self._step, self._request
         document = [i for i, c in enumerate(options) if str(c.get("control_type", "")) == "Document"]
         if verb == 2:
-            values = quoted(step, request)
-            values += [v + " " for v in values if " " not in v and v + " " not in values]  # a double-clicked word
+            values = select_values(step, request, self.named_controls)
             if not values or not document:
                 return None
             texts = [_in_json(v) + close for v in values]
@@ -878,9 +909,59 @@ class ActionDecoder:
         self.last_stats = self._stats
         return text
 
+    def decode_plan(self, messages: list[dict[str, str]]) -> str:
+        """A plan (any prompt without controls) token by token, except that a quote it opens is a
+        copy: one of ``plan_quotes`` of the request, chosen whole by joint log-probability, then
+        closed. Greedy (sampled with ``do_sample``), up to ``max_new_tokens`` of the model's own."""
+        self._stats = DecodeStats()
+        self._out, self._pending = [], ""
+        ids = encode_prompt(self.bundle, messages)
+        if self._limit is not None and len(ids) + self.max_new_tokens + 64 > self._limit:
+            ids = ids[-(self._limit - self.max_new_tokens - 64):]
+        self._stats.prompt_tokens = len(ids)
+        self._cache = None  # a plan prompt shares no prefix with the step prompts
+        self._prefill(ids)
+        quotes = plan_quotes(request_from_messages(messages))
+        texts, special = self._vocab.texts, self._vocab.special
+        closings = ('".', '" ')  # how a plan's quote is closed, as the model writes it (one token each)
+        copied = False
+        for _ in range(self.max_new_tokens):
+            ranked = self._ranked()
+            if quotes:  # a token opens or closes one quote at most (the copy keeps them paired)
+                ranked = [t for t in ranked if texts[t].count('"') <= 1]
+            if copied:  # the copied quote is closed by the model's own closing token
+                ranked = [t for t in ranked if texts[t].startswith('"')]
+                if not ranked:  # none among the model's best: a bare quote closes it
+                    self._force('"', heal=False)
+                    copied = False
+                    continue
+            if not ranked:
+                break
+            tid = ranked[0]
+            if tid in special:
+                break
+            text = texts[tid]
+            if not copied and quotes and '"' in text:
+                self._force(text[: text.index('"') + 1], heal=False)  # the quote opens: its text is copied
+                self._stats.sampled_tokens += 1
+                # each quote scored up to its closing (the likelier of the two), so its length is judged too
+                scores = self._scores([_in_json(q) + c for q in quotes for c in closings])
+                pick = max(range(len(quotes)), key=lambda i: max(scores[i * len(closings):(i + 1) * len(closings)]))
+                self._force(_in_json(quotes[pick]), heal=False)
+                copied = True
+                continue
+            copied = False
+            self._emit(tid)
+        self._cache, self._prompt_ids = None, []
+        self.last_stats = self._stats
+        return "".join(self._out).strip()
+
     def __call__(self, messages: list[dict[str, str]]) -> str:
-        """``generate(messages) -> text``: constrained for a step prompt, plain for anything else."""
+        """``generate(messages) -> text``: constrained for a step prompt; a plan prompt with its
+        quotes copied (``decode_plan``, with ``copy_values``), plainly otherwise."""
         controls = controls_from_messages(messages)
+        if controls is None and self.copy_values:
+            return self.decode_plan(messages)
         if controls is None:
             if self._plain is None:
                 self._plain = make_generate(self.bundle, max_new_tokens=self.max_new_tokens)

@@ -63,7 +63,8 @@ class DecodeConfig(BaseModel):
                                                   "visible control, chosen whole, and the action is on it")
     copy_values: bool = Field(True, description="with copy_decision: select/type/press copy their value from "
                                                 "the prompt (a quote of the plan step or request, a run of the "
-                                                "step's words, a key), chosen whole, and the action carries it")
+                                                "step's words, a key), chosen whole, and the action carries it; a "
+                                                "plan (LAM1's prompt) copies each quote it opens from the request")
     named_controls: bool = Field(True, description="with copy_decision: a click (or the box typed into) is "
                                                    "chosen among the visible controls the plan step names, "
                                                    "when it names any")
