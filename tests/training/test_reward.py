@@ -97,6 +97,12 @@ def test_source_heldout_metrics_are_lam3s_own_and_say_when_a_class_is_missing():
     m = source_heldout_metrics(scored, "lam3")   # the expert's badly scored step does not count
     assert (m["accuracy"], m["auc"]) == (round(2 / 3, 6), 1.0)
     assert (m["trajectories"], m["successful_trajectories"], m["failed_trajectories"], m["steps"]) == (2, 1, 1, 3)
+    # per trajectory (mean step score): b-l 0.15 against c-l -0.5
+    assert (m["trajectory_accuracy"], m["trajectory_auc"]) == (1.0, 1.0)
+    worse = [*scored, {"task_id": "d", "trajectory_id": "d-l", "step": 0, "source": "lam3", "label": -1.0,
+                       "score": 0.3}]
+    w = source_heldout_metrics(worse, "lam3")
+    assert w["trajectory_auc"] == 0.5 and w["trajectory_accuracy"] == round(2 / 3, 6)
     only_failures = source_heldout_metrics(scored[3:], "lam3")
     assert only_failures["accuracy"] is None and only_failures["auc"] is None
     assert "have no successful trajectory" in only_failures["note"]

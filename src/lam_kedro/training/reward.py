@@ -239,9 +239,9 @@ def heldout_metrics(labels: Sequence[float], scores: Sequence[float]) -> dict[st
 
 def source_heldout_metrics(scored: Sequence[Mapping[str, Any]], source: str = "lam3") -> dict[str, Any]:
     """Accuracy and ROC AUC of the scores on one source's held-out steps (``scored``: the held-out rows
-    ``train_reward_model`` returns). For ``lam3``: LAM3's own successes against its own failures,
-    without the expert's steps. When one class is missing, ``accuracy`` and ``auc`` are ``None`` and
-    ``note`` says which class is missing."""
+    ``train_reward_model`` returns), per step and per trajectory (its mean step score). For ``lam3``:
+    LAM3's own successes against its own failures, without the expert's steps. When one class is
+    missing, ``accuracy`` and ``auc`` are ``None`` and ``note`` says which class is missing."""
     rows = [r for r in scored if r.get("source") == source]
     success = {r["trajectory_id"]: float(r["label"]) > 0 for r in rows}
     pos = sum(float(r["label"]) > 0 for r in rows)
@@ -257,9 +257,19 @@ def source_heldout_metrics(scored: Sequence[Mapping[str, Any]], source: str = "l
                         "trajectories); accuracy and AUC need both classes")
         return out
     m = heldout_metrics([r["label"] for r in rows], [r["score"] for r in rows])
-    out.update(accuracy=round(m["heldout_accuracy"], 6), auc=round(m["heldout_auc"], 6),
+    out.update(accuracy=round(m["heldout_accuracy"], 6), auc=round(m["heldout_auc"], 6))
+    # A trajectory's score is the mean of its steps' (every step of a failure is labelled -1, so the
+    # mean is what the squared loss estimates for it): its successes against its failures, whole.
+    by_traj: dict[str, list[float]] = {}
+    for r in rows:
+        by_traj.setdefault(r["trajectory_id"], []).append(float(r["score"]))
+    ids = sorted(by_traj)
+    t = heldout_metrics([1.0 if success[i] else -1.0 for i in ids], [float(np.mean(by_traj[i])) for i in ids])
+    t_auc = None if math.isnan(t["heldout_auc"]) else round(t["heldout_auc"], 6)
+    out.update(trajectory_accuracy=round(t["heldout_accuracy"], 6), trajectory_auc=t_auc,
                note=f"{source}'s own rollouts on {out['tasks']} held-out tasks: {out['successful_trajectories']} "
-                    f"successful vs {out['failed_trajectories']} failed trajectories, step level")
+                    f"successful vs {out['failed_trajectories']} failed trajectories; accuracy/auc per step, "
+                    "trajectory_accuracy/trajectory_auc per trajectory (mean step score)")
     return out
 
 

@@ -116,14 +116,16 @@ def train_reward(lam3: ModelBundle, reward_examples: list[dict[str, Any]], rollo
                          columns=["task_id", "trajectory_id", "step", "source", "label", "split", "score"])
     clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
     own = source_heldout_metrics(scored, "lam3")
-    logger.info("reward_model on LAM3's own held-out rollouts: accuracy %s, AUC %s (%s)", own["accuracy"],
-                own["auc"], own["note"])
-    report = {**clean, "lam3_heldout_accuracy": own["accuracy"], "lam3_heldout_auc": own["auc"], "lam3_heldout": own,
+    logger.info("reward_model on LAM3's own held-out rollouts: accuracy %s, AUC %s per step, AUC %s per "
+                "trajectory (%s)", own["accuracy"], own["auc"], own.get("trajectory_auc"), own["note"])
+    report = {**clean, "lam3_heldout_accuracy": own["accuracy"], "lam3_heldout_auc": own["auc"],
+              "lam3_heldout_trajectory_auc": own.get("trajectory_auc"), "lam3_heldout": own,
               "rows": len(reward_examples), "lam3_rollouts": rollout_summary,
               "lora": bundle.info.get("lora"), "merged_lora": True}
     mlflow_metrics: dict[str, Any] = {k: {"value": float(v), "step": 0} for k, v in clean.items() if v is not None}
-    mlflow_metrics.update({f"lam3_heldout_{k}": {"value": float(own[k]), "step": 0} for k in ("accuracy", "auc")
-                           if own[k] is not None})
+    mlflow_metrics.update({f"lam3_heldout_{k}": {"value": float(own[k]), "step": 0}
+                           for k in ("accuracy", "auc", "trajectory_accuracy", "trajectory_auc")
+                           if own.get(k) is not None})
     mlflow_metrics.update({f"lam3_rollouts.{k}": {"value": float(v), "step": 0} for k, v in rollout_summary.items()})
     curve = [{"step": int(e["step"]), "value": float(e["loss"])} for e in log if "loss" in e and "step" in e]
     if curve:
