@@ -143,3 +143,29 @@ def test_phase3_then_reward_model_run_and_register(project: Path):
     metrics = {k for r in runs for k in r.data.metrics}
     assert {"phase3.exploration_solved", "phase3.exploration_success_rate", "phase3.exploration_tasks",
             "reward_model.heldout_accuracy"} <= metrics
+
+
+def test_lam3_rows_keep_every_step_of_the_new_successes_within_the_budget():
+    from lam_kedro.pipelines.phase3.nodes import lam3_rows
+    from lam_kedro.training.formatting import step_rows
+
+    env = WordEnv(max_steps=10)
+    tasks = [InstantiatedTask.from_env_task(t, plan=get_family(t.family).plan(t.params))
+             for t in sample_tasks([x.name for x in builtin_templates()], 30, seed=3)]
+    expert = [run_episode(env, ScriptedPolicy(), t, seed=0) for t in tasks[:27]]
+    new = [run_episode(env, ScriptedPolicy(name="lam2"), t, seed=0, trajectory_id=f"new-{i}")
+           for i, t in enumerate(tasks[27:])]
+    new_steps = sum(len(t.steps) for t in new)
+    expert_steps = sum(len(t.steps) for t in expert)
+    assert expert_steps > 30 + new_steps  # the budget below keeps only some of the expert's steps
+    params = {"seed": 0, "eval_fraction": 0.1, "max_train_rows": 30, "max_eval_rows": 4}
+    train, evals = lam3_rows(expert, new, {"system_prompt": False}, params)
+
+    assert len(train) == 30 and len(evals) == 4
+    info = {"system_prompt": False}
+    assert train[:new_steps] == step_rows(new, info)  # every step of every new success, however small the budget
+    expert_rows = step_rows(expert, info)
+    assert all(r in expert_rows for r in train[new_steps:] + evals)  # the rest, and the eval rows, are the expert's
+    # no budget: the new steps plus every expert step not held out for eval
+    train_all, evals_all = lam3_rows(expert, new, info, {"seed": 0, "eval_fraction": 0.1})
+    assert len(train_all) + len(evals_all) == expert_steps + new_steps

@@ -64,24 +64,38 @@ def explore_failed_tasks(
     return trajectories, summary
 
 
+def lam3_rows(train_trajectories: list[Trajectory], new: list[Trajectory], info: dict[str, Any],
+              params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Phase 3's (train, eval) rows: every step of the new successes ``new`` (what Phase 3 adds: a
+    seeded sample of all rows would keep about 800 of 11,000, so a handful of them) plus a seeded
+    sample of the expert's steps up to ``max_train_rows`` in all; the eval rows are the expert's."""
+    from lam_kedro.training.formatting import step_rows, train_eval_split
+
+    new_rows = step_rows(new, info)
+    cap = params.get("max_train_rows")
+    train_rows, eval_rows = train_eval_split(step_rows(train_trajectories, info),
+                                             float(params.get("eval_fraction", 0.1)), int(params.get("seed", 0)),
+                                             None if cap is None else max(0, int(cap) - len(new_rows)),
+                                             params.get("max_eval_rows"))
+    return new_rows + train_rows, eval_rows
+
+
 def train_lam3(
     lam2: ModelBundle,
     train_trajectories: list[Trajectory],
     lam2_exploration_trajectories: list[Trajectory],
     params: dict[str, Any],
 ) -> tuple[ModelBundle, dict[str, list[dict[str, float]]]]:
-    """LAM3: LAM2 fine-tuned on the expert's successes plus LAM2's first success on each new task.
+    """LAM3: LAM2 fine-tuned on LAM2's first success on each new task (every step) plus the expert's
+    successes (a seeded sample up to ``max_train_rows`` in all; eval rows are the expert's).
 
     ``params`` (``phase3.training``) is ``train_sft``'s block (``sft``, ``lora``, ...) plus
     ``eval_fraction``, ``max_train_rows``, ``max_eval_rows`` and ``seed`` for the row split.
     """
-    from lam_kedro.training.formatting import step_rows, train_eval_split
     from lam_kedro.training.sft import train_sft
 
     new = first_successes(lam2_exploration_trajectories)
-    rows = step_rows([*train_trajectories, *new], lam2.info)
-    train_rows, eval_rows = train_eval_split(rows, float(params.get("eval_fraction", 0.1)), int(params.get("seed", 0)),
-                                             params.get("max_train_rows"), params.get("max_eval_rows"))
+    train_rows, eval_rows = lam3_rows(train_trajectories, new, lam2.info, params)
     logger.info("phase3: %d expert + %d new successful trajectories -> %d train / %d eval rows",
                 len(train_trajectories), len(new), len(train_rows), len(eval_rows))
     lam3, curves = train_sft(lam2, train_rows, eval_rows, params, generation="lam3")
