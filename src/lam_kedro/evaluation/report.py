@@ -73,10 +73,6 @@ def _fmt(value: float | None, kind: str) -> str:
     return f"{value:.2f}" if abs(value) >= 1 else f"{value:.4f}"
 
 
-def _actors(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    return list(results)
-
-
 def comparison_table(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> pd.DataFrame:
     """One row per (section, metric), one column per actor, and the paper's figure in ``paper``.
 

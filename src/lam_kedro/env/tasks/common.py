@@ -71,14 +71,6 @@ def unique_paragraphs(doc: Document, max_len: int = 200, min_len: int = 3) -> li
     return out
 
 
-def paragraph_index_of(doc: Document, text: str) -> int | None:
-    """The index of the (first) paragraph whose text is ``text``: how checkers find a target."""
-    for i, p in enumerate(doc.paragraphs()):
-        if p.text == text:
-            return i
-    return None
-
-
 # ------------------------------------------------------------------ comparisons
 
 
