@@ -20,6 +20,8 @@ from lam_kedro.training.decoding import (
     make_action_generate,
     plan_from_messages,
     plan_quotes,
+    requested_names,
+    sibling_sets,
 )
 from tests.evaluation.conftest import make_tasks, tiny_bundle
 
@@ -114,6 +116,25 @@ def test_a_plan_copies_each_quote_it_opens_from_the_request(bundle):
         assert all(q in allowed for q in inner), out
         opened += len(inner)
     assert opened  # the untrained model opens quotes now and then: each was a copy
+
+
+def test_a_plan_step_clicks_the_sibling_the_request_names():
+    assert any({"Header", "Footer"} <= group for group in sibling_sets())  # the Insert tab's controls
+    bold = "I want the words \"exclamation\" to stand out - make them bold please"
+    assert requested_names("On the Home tab, in the Font group, click Underline.", bold) == (
+        "On the Home tab, in the Font group, click Bold.")
+    footer = 'Add the footer "For internal use only".'
+    assert requested_names("On the Insert tab, in the Header & Footer group, click Header.", footer) == (
+        "On the Insert tab, in the Header & Footer group, click Footer.")
+    assert requested_names("Click Edit Header.", footer) == "Click Edit Footer."  # a name made of a sibling's
+    assert requested_names("Choose Green.", 'Highlight "x" in yellow.') == "Choose Yellow."
+    # what the request names, and what is not clicked or chosen, stays as the model wrote it
+    assert requested_names("On the Home tab, in the Font group, click Bold.", bold) == (
+        "On the Home tab, in the Font group, click Bold.")
+    assert requested_names('Select the text "exclamation".', bold) == 'Select the text "exclamation".'
+    assert requested_names("Click Close Header and Footer.", footer) == "Click Close Header and Footer."
+    # two siblings named: no single answer, the step is kept
+    assert requested_names("Click Underline.", 'Make the title bold and centered: "x"') == "Click Underline."
 
 
 def test_a_plan_prompt_is_plain_generation_without_copy_values(bundle):

@@ -33,6 +33,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import torch
@@ -156,6 +157,53 @@ def plan_quotes(request: str) -> list[str]:
             if v and v not in out:
                 out.append(v)
     return out
+
+
+@cache
+def sibling_sets() -> tuple[frozenset[str], ...]:
+    """The on-screen names of the simulated Word that stand in for one another: the tabs, each tab's
+    controls, each menu's (gallery's) items, each dialog's fields."""
+    from lam_kedro.env.controls import DIALOGS, MENUS, TAB_CONTROLS, TABS
+
+    sets = [frozenset(TABS)]
+    for group in (*TAB_CONTROLS.values(), *MENUS.values(), *DIALOGS.values()):
+        sets.append(frozenset(spec.text for spec in group if spec.text.strip()))
+    return tuple(sets)
+
+
+@cache
+def _screen_names() -> tuple[str, ...]:
+    return tuple(sorted(frozenset().union(*sibling_sets()), key=lambda n: (-len(n), n)))
+
+
+_TARGET = re.compile(r"\b(?:[Cc]lick|[Cc]hoose)\s+")
+
+
+def requested_names(line: str, request: str) -> str:
+    """``line`` (a plan step) with each control it clicks or chooses that the request does not name
+    replaced by the one sibling of it (same tab, menu or dialog) that the request names ("click
+    Underline" -> "click Bold" for "make them bold"), or else by the one screen name it becomes with
+    a part that is such a sibling replaced ("Click Edit Header" -> "Click Edit Footer" for "add the
+    footer ..."); unchanged when there is no single such name."""
+    names = _screen_names()
+    asked = set(named_in(request, names))
+    if not asked:
+        return line
+    out, last = [], 0
+    for m in _TARGET.finditer(line):
+        rest = line[m.end():]
+        x = next((n for n in names if rest.startswith(n) and not rest[len(n):len(n) + 1].isalnum()), None)
+        if x is None or x in asked:
+            continue
+        ys = {y for group in sibling_sets() if x in group for y in group & asked if y != x}
+        if not ys:  # a name made of a sibling's ("Edit Header" when the request names the Footer)
+            ys = {grown for y in asked for group in sibling_sets() if y in group for z in group - {y}
+                  if re.search(rf"(?<!\w){re.escape(z)}(?!\w)", x)
+                  and (grown := re.sub(rf"(?<!\w){re.escape(z)}(?!\w)", y, x)) in names}
+        if len(ys) == 1:
+            out.append(line[last:m.end()] + ys.pop())
+            last = m.end() + len(x)
+    return "".join(out) + line[last:]
 
 
 def step_spans(step: str, longest: int = 4) -> list[str]:
@@ -287,7 +335,9 @@ class ActionDecoder:
             from the prompt as well (a quote of the plan step or the request, a run of the step's
             words, a key) and the action carries it: no value is spelled token by token. A plan
             prompt (no controls) is decoded by ``decode_plan``: each quote the plan opens is a
-            copy of the request's (``plan_quotes``); without ``copy_values`` plainly.
+            copy of the request's (``plan_quotes``), and with ``named_controls`` each finished step
+            clicks the sibling control the request names (``requested_names``); without
+            ``copy_values`` plainly.
         named_controls: with ``copy_decision``, a click (or a box to type into) is chosen among the
             visible controls the plan step names, when it names any (else among all of them).
     """
@@ -912,7 +962,9 @@ class ActionDecoder:
     def decode_plan(self, messages: list[dict[str, str]]) -> str:
         """A plan (any prompt without controls) token by token, except that a quote it opens is a
         copy: one of ``plan_quotes`` of the request, chosen whole by joint log-probability, then
-        closed. Greedy (sampled with ``do_sample``), up to ``max_new_tokens`` of the model's own."""
+        closed; and (with ``named_controls``) each finished step is settled by ``requested_names``
+        before the model goes on from it. Greedy (sampled with ``do_sample``), up to
+        ``max_new_tokens`` of the model's own."""
         self._stats = DecodeStats()
         self._out, self._pending = [], ""
         ids = encode_prompt(self.bundle, messages)
@@ -925,6 +977,18 @@ class ActionDecoder:
         texts, special = self._vocab.texts, self._vocab.special
         closings = ('".', '" ')  # how a plan's quote is closed, as the model writes it (one token each)
         copied = False
+        request = request_from_messages(messages)
+        line_out, line_cache = len(self._out), self._cache.get_seq_length()
+
+        def settle_line() -> None:
+            """The line just written, with the controls it names as the request names them."""
+            nonlocal line_out, line_cache
+            line = "".join(self._out[line_out:])
+            fixed = requested_names(line, request) if self.named_controls else line
+            if fixed != line:
+                del self._out[line_out:]
+                self._crop_to(line_cache)
+                self._force(fixed, heal=False)
         for _ in range(self.max_new_tokens):
             ranked = self._ranked()
             if quotes:  # a token opens or closes one quote at most (the copy keeps them paired)
@@ -951,7 +1015,13 @@ class ActionDecoder:
                 copied = True
                 continue
             copied = False
+            if "\n" in text:  # a step is complete: settle its names, then go on from the fixed text
+                settle_line()
+                self._emit(tid)
+                line_out, line_cache = len(self._out), self._cache.get_seq_length()
+                continue
             self._emit(tid)
+        settle_line()
         self._cache, self._prompt_ids = None, []
         self.last_stats = self._stats
         return "".join(self._out).strip()
