@@ -973,22 +973,22 @@ class ActionDecoder:
         self._stats.prompt_tokens = len(ids)
         self._cache = None  # a plan prompt shares no prefix with the step prompts
         self._prefill(ids)
-        quotes = plan_quotes(request_from_messages(messages))
+        request = request_from_messages(messages)
+        quotes = plan_quotes(request)
         texts, special = self._vocab.texts, self._vocab.special
         closings = ('".', '" ')  # how a plan's quote is closed, as the model writes it (one token each)
         copied = False
-        request = request_from_messages(messages)
         line_out, line_cache = len(self._out), self._cache.get_seq_length()
 
         def settle_line() -> None:
             """The line just written, with the controls it names as the request names them."""
-            nonlocal line_out, line_cache
             line = "".join(self._out[line_out:])
             fixed = requested_names(line, request) if self.named_controls else line
             if fixed != line:
                 del self._out[line_out:]
                 self._crop_to(line_cache)
                 self._force(fixed, heal=False)
+
         for _ in range(self.max_new_tokens):
             ranked = self._ranked()
             if quotes:  # a token opens or closes one quote at most (the copy keeps them paired)
@@ -1009,9 +1009,9 @@ class ActionDecoder:
                 self._force(text[: text.index('"') + 1], heal=False)  # the quote opens: its text is copied
                 self._stats.sampled_tokens += 1
                 # each quote scored up to its closing (the likelier of the two), so its length is judged too
-                scores = self._scores([_in_json(q) + c for q in quotes for c in closings])
+                scores = self._scores([q + c for q in quotes for c in closings])  # plain text, not JSON
                 pick = max(range(len(quotes)), key=lambda i: max(scores[i * len(closings):(i + 1) * len(closings)]))
-                self._force(_in_json(quotes[pick]), heal=False)
+                self._force(quotes[pick], heal=False)
                 copied = True
                 continue
             copied = False
