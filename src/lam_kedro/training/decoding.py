@@ -21,8 +21,10 @@ instead of being sampled one token at a time. The KV cache of the previous promp
 cropped to the prefix the next prompt shares with it (system prompt, control list, request), so
 consecutive steps of an episode only pay for what changed.
 
-A prompt that is not a step prompt (no control list, e.g. Phase 1's plan prompt) falls back to
-plain ``generate``. The output is a string, like ``make_generate``'s, so ``TextPolicy``, the
+A prompt that is not a step prompt (no control list, e.g. Phase 1's plan prompt) is decoded by
+``decode_plan`` (the model's own tokens, with each quote copied from the request and each finished
+step's clicked control settled by ``requested_names``; with ``copy_values: false``, plain
+``generate``). The output is a string, like ``make_generate``'s, so ``TextPolicy``, the
 pyfunc model and the server take either decoder.
 """
 
@@ -162,11 +164,11 @@ def plan_quotes(request: str) -> list[str]:
 @cache
 def sibling_sets() -> tuple[frozenset[str], ...]:
     """The on-screen names of the simulated Word that stand in for one another: the tabs, each tab's
-    controls, each menu's (gallery's) items, each dialog's fields."""
-    from lam_kedro.env.controls import DIALOGS, MENUS, TAB_CONTROLS, TABS
+    controls and each menu's (gallery's) items (a dialog's fields and buttons are not alternatives)."""
+    from lam_kedro.env.controls import MENUS, TAB_CONTROLS, TABS
 
     sets = [frozenset(TABS)]
-    for group in (*TAB_CONTROLS.values(), *MENUS.values(), *DIALOGS.values()):
+    for group in (*TAB_CONTROLS.values(), *MENUS.values()):
         sets.append(frozenset(spec.text for spec in group if spec.text.strip()))
     return tuple(sets)
 
@@ -176,29 +178,59 @@ def _screen_names() -> tuple[str, ...]:
     return tuple(sorted(frozenset().union(*sibling_sets()), key=lambda n: (-len(n), n)))
 
 
-_TARGET = re.compile(r"\b(?:[Cc]lick|[Cc]hoose)\s+")
+@cache
+def _commands() -> dict[str, frozenset[str]]:
+    """Screen name -> the commands a click on it runs (Bold and Underline both toggle)."""
+    from lam_kedro.env.controls import MENUS, TAB_CONTROLS
+
+    out: dict[str, set[str]] = {}
+    for group in (*TAB_CONTROLS.values(), *MENUS.values()):
+        for spec in group:
+            out.setdefault(spec.text, set()).add(spec.cmd)
+    return {k: frozenset(v) for k, v in out.items()}
 
 
-def requested_names(line: str, request: str) -> str:
-    """``line`` (a plan step) with each control it clicks or chooses that the request does not name
-    replaced by the one sibling of it (same tab, menu or dialog) that the request names ("click
-    Underline" -> "click Bold" for "make them bold"), or else by the one screen name it becomes with
-    a part that is such a sibling replaced ("Click Edit Header" -> "Click Edit Footer" for "add the
-    footer ..."); unchanged when there is no single such name."""
+def _alike(x: str, y: str) -> bool:
+    """Two screen names that do the same kind of thing (a tab is alike any tab)."""
+    cx, cy = _commands().get(x, frozenset({"tab"})), _commands().get(y, frozenset({"tab"}))
+    return bool(cx & cy)
+
+
+_TARGET = re.compile(r"(?<![\w-])(?:[Cc]lick|[Cc]hoose)\s+")
+
+
+def _mentions(text: str, name: str) -> bool:
+    """``text`` mentions ``name`` as a word start, any case ("centered" mentions Center)."""
+    return re.search(r"(?<!\w)" + re.escape(name), text, flags=re.IGNORECASE) is not None
+
+
+def requested_names(line: str, request: str, earlier: str = "") -> str:
+    """``line`` (a plan step) with each control it clicks or chooses that the request does not
+    mention replaced by the one sibling of it (same tab or menu, same kind of command) that the
+    request names and no
+    ``earlier`` step clicks ("click Underline" -> "click Bold" for "make them bold"), or else by the
+    one screen name it becomes with a part that is such a sibling replaced ("Click Edit Header" ->
+    "Click Edit Footer" for "add the footer ..."); unchanged when there is no single such name.
+    The request's quoted text (the user's document words) names nothing."""
     names = _screen_names()
-    asked = set(named_in(request, names))
+    words = _QUOTED.sub(" ", request)
+    asked = {n for n in named_in(words, names) if not _mentions(earlier, n)}
     if not asked:
         return line
     out, last = [], 0
     for m in _TARGET.finditer(line):
         rest = line[m.end():]
         x = next((n for n in names if rest.startswith(n) and not rest[len(n):len(n) + 1].isalnum()), None)
-        if x is None or x in asked:
+        if x is None or _mentions(words, x):
             continue
-        ys = {y for group in sibling_sets() if x in group for y in group & asked if y != x}
+        from lam_kedro.env.controls import MENUS
+
+        if any(_mentions(words, item.text) for item in MENUS.get(x, ())):
+            continue  # it opens the menu of something the request asks for ("Orientation" for landscape)
+        ys = {y for group in sibling_sets() if x in group for y in group & asked if y != x and _alike(x, y)}
         if not ys:  # a name made of a sibling's ("Edit Header" when the request names the Footer)
-            ys = {grown for y in asked for group in sibling_sets() if y in group for z in group - {y}
-                  if re.search(rf"(?<!\w){re.escape(z)}(?!\w)", x)
+            ys = {grown for y in asked for group in sibling_sets() if y in group for z in group - {y, x}
+                  if _alike(z, y) and re.search(rf"(?<!\w){re.escape(z)}(?!\w)", x)
                   and (grown := re.sub(rf"(?<!\w){re.escape(z)}(?!\w)", y, x)) in names}
         if len(ys) == 1:
             out.append(line[last:m.end()] + ys.pop())
@@ -963,8 +995,8 @@ class ActionDecoder:
         """A plan (any prompt without controls) token by token, except that a quote it opens is a
         copy: one of ``plan_quotes`` of the request, chosen whole by joint log-probability, then
         closed; and (with ``named_controls``) each finished step is settled by ``requested_names``
-        before the model goes on from it. Greedy (sampled with ``do_sample``), up to
-        ``max_new_tokens`` of the model's own."""
+        before the model goes on from it. The model's tokens are greedy (sampled with ``do_sample``);
+        a quote is always the likeliest; at most ``max_new_tokens`` passes of the loop."""
         self._stats = DecodeStats()
         self._out, self._pending = [], ""
         ids = encode_prompt(self.bundle, messages)
@@ -983,7 +1015,7 @@ class ActionDecoder:
         def settle_line() -> None:
             """The line just written, with the controls it names as the request names them."""
             line = "".join(self._out[line_out:])
-            fixed = requested_names(line, request) if self.named_controls else line
+            fixed = requested_names(line, request, "".join(self._out[:line_out])) if self.named_controls else line
             if fixed != line:
                 del self._out[line_out:]
                 self._crop_to(line_cache)
@@ -1007,7 +1039,6 @@ class ActionDecoder:
             text = texts[tid]
             if not copied and quotes and '"' in text:
                 self._force(text[: text.index('"') + 1], heal=False)  # the quote opens: its text is copied
-                self._stats.sampled_tokens += 1
                 # each quote scored up to its closing (the likelier of the two), so its length is judged too
                 scores = self._scores([q + c for q in quotes for c in closings])  # plain text, not JSON
                 pick = max(range(len(quotes)), key=lambda i: max(scores[i * len(closings):(i + 1) * len(closings)]))
