@@ -85,6 +85,8 @@ def _plain_trl(bundle, rows, sft: dict, steps: int, out: str) -> dict:
 def _ours(bundle, rows, training: dict, steps: int, out: str, **extra) -> dict:
     sft = {**training["sft"], "output_dir": out, "max_steps": steps, "eval_strategy": "no", "eval_on_start": False,
            "save_strategy": "no", "disable_tqdm": True, **extra}
+    if extra.get("padding_free") and not extra.get("packing"):
+        sft["max_length"] = None  # TRL 1.16 does not truncate padding-free batches: it refuses a max_length
     if extra.get("packing") or extra.get("padding_free"):
         trainer = build_trainer(bundle, rows, [], {**training, "sft": sft})
         result = trainer.train()
