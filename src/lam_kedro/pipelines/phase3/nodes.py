@@ -68,7 +68,8 @@ def lam3_rows(train_trajectories: list[Trajectory], new: list[Trajectory], info:
               params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Phase 3's (train, eval) rows: every step of the new successes ``new`` (what Phase 3 adds: a
     seeded sample of all rows would keep about 800 of 11,000, so a handful of them) plus a seeded
-    sample of the expert's steps up to ``max_train_rows`` in all; the eval rows are the expert's."""
+    sample of the expert's steps up to ``max_train_rows`` in all (the new steps are all kept even when
+    they alone exceed it; no expert step is added then); the eval rows are the expert's."""
     from lam_kedro.training.formatting import step_rows, train_eval_split
 
     new_rows = step_rows(new, info)
