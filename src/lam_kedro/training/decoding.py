@@ -43,6 +43,7 @@ import torch
 from lam_kedro.agent.expert import KEYS
 from lam_kedro.agent.prompt import control_lines, strip_step_marker
 from lam_kedro.env.actions import REQUIRED, SIGNATURES, VALID_ON
+from lam_kedro.env.controls import MENUS, TAB_CONTROLS, TABS
 from lam_kedro.env.types import FUNCTIONS
 from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.generation import encode_prompt, make_generate
@@ -161,16 +162,15 @@ def plan_quotes(request: str) -> list[str]:
     return out
 
 
+#: The ribbon's groups of controls: each tab's controls, each menu's (gallery's) items.
+_RIBBON = (*TAB_CONTROLS.values(), *MENUS.values())
+
+
 @cache
 def sibling_sets() -> tuple[frozenset[str], ...]:
     """The on-screen names of the simulated Word that stand in for one another: the tabs, each tab's
     controls and each menu's (gallery's) items (a dialog's fields and buttons are not alternatives)."""
-    from lam_kedro.env.controls import MENUS, TAB_CONTROLS, TABS
-
-    sets = [frozenset(TABS)]
-    for group in (*TAB_CONTROLS.values(), *MENUS.values()):
-        sets.append(frozenset(spec.text for spec in group if spec.text.strip()))
-    return tuple(sets)
+    return (frozenset(TABS), *(frozenset(s.text for s in group if s.text.strip()) for group in _RIBBON))
 
 
 @cache
@@ -181,10 +181,8 @@ def _screen_names() -> tuple[str, ...]:
 @cache
 def _commands() -> dict[str, frozenset[str]]:
     """Screen name -> the commands a click on it runs (Bold and Underline both toggle)."""
-    from lam_kedro.env.controls import MENUS, TAB_CONTROLS
-
     out: dict[str, set[str]] = {}
-    for group in (*TAB_CONTROLS.values(), *MENUS.values()):
+    for group in _RIBBON:
         for spec in group:
             out.setdefault(spec.text, set()).add(spec.cmd)
     return {k: frozenset(v) for k, v in out.items()}
@@ -207,8 +205,7 @@ def _mentions(text: str, name: str) -> bool:
 def requested_names(line: str, request: str, earlier: str = "") -> str:
     """``line`` (a plan step) with each control it clicks or chooses that the request does not
     mention replaced by the one sibling of it (same tab or menu, same kind of command) that the
-    request names and no
-    ``earlier`` step clicks ("click Underline" -> "click Bold" for "make them bold"), or else by the
+    request names and no ``earlier`` step clicks ("click Underline" -> "click Bold" for "make them bold"), or else by the
     one screen name it becomes with a part that is such a sibling replaced ("Click Edit Header" ->
     "Click Edit Footer" for "add the footer ..."); unchanged when there is no single such name.
     The request's quoted text (the user's document words) names nothing."""
@@ -223,8 +220,6 @@ def requested_names(line: str, request: str, earlier: str = "") -> str:
         x = next((n for n in names if rest.startswith(n) and not rest[len(n):len(n) + 1].isalnum()), None)
         if x is None or _mentions(words, x):
             continue
-        from lam_kedro.env.controls import MENUS
-
         if any(_mentions(words, item.text) for item in MENUS.get(x, ())):
             continue  # it opens the menu of something the request asks for ("Orientation" for landscape)
         ys = {y for group in sibling_sets() if x in group for y in group & asked if y != x and _alike(x, y)}
