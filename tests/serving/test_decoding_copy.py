@@ -19,10 +19,12 @@ from lam_kedro.env.actions import VALID_ON
 from lam_kedro.training.decoding import (
     KEY_VALUES,
     ActionDecoder,
+    document_selections,
     named_in,
     quoted,
     request_from_messages,
     select_values,
+    split_document,
     step_spans,
 )
 from tests.evaluation.conftest import make_tasks, tiny_bundle
@@ -76,6 +78,54 @@ def test_named_controls_are_whole_words_and_the_longest_name_wins():
     assert named_in("On the Home tab, in the Font group, click Bold.", names) == ["Home", "Bold", "Font"]
     assert named_in("Click Boldface.", names) == []  # a whole word, not a prefix
     assert named_in("click bold", names) == ["Bold"]  # any case
+
+
+_PAGE = ("Brand Writing Style Guide\nOur voice is friendly and helpful to every reader.\n"
+         "The Aurora thermostat ships to retail partners in October.\nPricing starts at 129 dollars.\n"
+         "| Plan | Price |")
+
+
+@pytest.mark.parametrize("step,request_text,expected", [
+    # an opening names the whole paragraph
+    ('Select the paragraph that starts with "The Aurora thermostat".', "Make it a Heading 1.",
+     ["The Aurora thermostat ships to retail partners in October."]),
+    # a quote cut short runs to the end of its paragraph
+    ('Select the text "Our voice is...".', "Bold it.", ["Our voice is friendly and helpful to every reader."]),
+    # a double-clicked word takes the space after it; a selected word does not
+    ('Double-click the word "Brand" to select it.', 'Delete "Brand".', ["Brand "]),
+    ('Select the text "helpful" in the paragraph that starts with "Our voice".', "Underline it.", ["helpful"]),
+    # a range: every paragraph from the first opening to the second
+    ('Select the 2 paragraphs from "The Aurora..." to "Pricing...".', "Bullet them.",
+     ["The Aurora thermostat ships to retail partners in October.\nPricing starts at 129 dollars."]),
+    # the step quotes nothing: the request's quotes the page shows (the paragraph around one for a paragraph)
+    ("Select the text you want to change.", 'Bold "friendly" and "missing words".', ["friendly"]),
+    ("Select the paragraph you want to change.", 'Center "Pricing starts".', ["Pricing starts at 129 dollars."]),
+    # not a selection the expert reads: nothing from the document
+    ("On the Home tab, click Bold.", 'Bold "friendly".', []),
+])
+def test_a_selection_is_read_off_the_document_as_the_step_says(step, request_text, expected):
+    assert document_selections(step, request_text, _PAGE) == expected
+
+
+def test_the_document_slot_is_taken_out_of_the_prompt(screen):
+    plain = step_messages('Make "Quarterly results" bold.', screen, [], ["1. Click Bold."])
+    shown = step_messages('Make "Quarterly results" bold.', screen, [], ["1. Click Bold."],
+                          document="Quarterly results\n<Previous Plans:>\nmore")
+    messages, document = split_document(shown)
+    assert messages == plain  # the model reads the prompt it was trained on
+    assert document == "Quarterly results\n<Previous Plans:>\nmore"
+    assert split_document(plain) == (plain, None)
+
+
+def test_a_selection_carries_the_paragraph_the_document_shows(bundle, screen):
+    request = 'Make the paragraph that starts with "The Aurora thermostat" a Heading 1.'
+    plan = ['1. Select the paragraph that starts with "The Aurora thermostat".', "2. Click Heading 1."]
+    full = "The Aurora thermostat ships to retail partners in October."
+    for document, expected in ((_PAGE, full), (None, "The Aurora thermostat")):
+        messages = step_messages(request, screen, [], plan, document=document)
+        for _, rest, obj in _decisions(bundle, messages, seeds=range(8)):
+            if obj["function"] == "select_text":
+                assert obj["args"]["text"] == expected and rest == f"'{expected}'"
 
 
 def test_the_request_is_read_back_from_the_step_prompt(screen):

@@ -40,7 +40,7 @@ from typing import Any
 
 import torch
 
-from lam_kedro.agent.expert import KEYS
+from lam_kedro.agent.expert import KEYS, Intent, PlanParseError, parse_step, select_target
 from lam_kedro.agent.prompt import control_lines, strip_step_marker
 from lam_kedro.env.actions import REQUIRED, SIGNATURES, VALID_ON
 from lam_kedro.env.controls import MENUS, TAB_CONTROLS, TABS
@@ -49,8 +49,8 @@ from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.generation import encode_prompt, make_generate
 
 __all__ = [
-    "ActionDecoder", "DecodeStats", "controls_from_messages", "make_action_generate", "plan_from_messages",
-    "request_from_messages", "quoted", "step_spans", "named_in",
+    "ActionDecoder", "DecodeStats", "controls_from_messages", "document_selections", "make_action_generate",
+    "plan_from_messages", "request_from_messages", "quoted", "split_document", "step_spans", "named_in",
 ]
 
 #: Arguments whose values are an enumeration rather than free text.
@@ -119,6 +119,66 @@ KEY_WORDS: dict[str, tuple[str, ...]] = {
 def request_from_messages(messages: Sequence[Mapping[str, str]]) -> str:
     """The text of a step prompt's ``<User Request:>`` slot (``""`` when there is none)."""
     return "\n".join(_slot_lines(messages, _REQUEST_SLOT) or []).strip()
+
+
+_DOCUMENT_SLOT = "\n<Document:>\n"
+
+
+def split_document(messages: Sequence[Mapping[str, str]]) -> tuple[list[dict[str, str]], str | None]:
+    """A step prompt's ``<Document:>`` slot (``agent.prompt.step_messages(document=...)``, the last slot,
+    after ``<Previous Plans:>``) taken out: the messages without it, as the model was trained to read
+    them, and the document text (``None`` when the prompt has no such slot)."""
+    out = [dict(m) for m in messages]
+    for message in reversed(out):
+        content = message.get("content")
+        if not isinstance(content, str) or _PLAN_SLOT not in content:
+            continue
+        at = content.find(_DOCUMENT_SLOT, content.find(_PLAN_SLOT))
+        if at < 0:
+            return out, None
+        message["content"] = content[:at].rstrip()
+        return out, content[at + len(_DOCUMENT_SLOT):].strip("\n")
+    return out, None
+
+
+def _paragraph_around(document: str, quote: str) -> str:
+    start = document.find(quote)
+    a, b = document.rfind("\n", 0, start) + 1, document.find("\n", start)
+    return document[a:len(document) if b < 0 else b]
+
+
+def document_selections(step: str, request: str, document: str) -> list[str]:
+    """What a ``select`` on plan step ``step`` means, read off the document the observation shows, as the
+    expert reads it (``agent.expert.select_target``): the whole paragraph a quoted opening names ("Select
+    the paragraph that starts with "Q""), every paragraph of a range, a double-clicked word with the
+    space after it, a quote cut short with ``...`` run to the end of its paragraph, else the quote as the
+    step writes it (its first quote: "Select the text "A" in the paragraph that starts with "B"" is A).
+    A step that quotes nothing ("Select the text you want to change") offers each quote of the request
+    the document shows (the paragraph around it when the step or the request says paragraph). ``[]``
+    when ``step`` asks for no selection the expert can read."""
+    try:
+        intents = [i for i in parse_step(step) if i.kind == "select"]
+    except PlanParseError:
+        return []
+    if not intents:
+        return []
+    intent = intents[0]
+    if intent.value:
+        text, _ = select_target(intent, document, request)
+        return [text] if text else []
+    out: list[str] = []
+    for q in _QUOTED.findall(request):
+        head = q.removesuffix("...").rstrip()
+        if not head or head not in document:
+            continue
+        opening = re.search(rf'(?:starts with|starting (?:at|with)) "{re.escape(q)}"', request) is not None
+        if intent.target == "paragraph" or opening:
+            text = _paragraph_around(document, head)
+        else:
+            text = select_target(Intent("select", "text", q), document)[0] or head
+        if text not in out:
+            out.append(text)
+    return out
 
 
 def quoted(*texts: str) -> list[str]:
@@ -386,6 +446,7 @@ class ActionDecoder:
         copy_decision: bool = True,
         copy_values: bool = True,
         named_controls: bool = True,
+        read_document: bool = True,
     ) -> None:
         unknown = [f for f in functions if f not in FUNCTIONS]
         if unknown:
@@ -408,6 +469,8 @@ class ActionDecoder:
         self.copy_decision = bool(copy_decision)
         self.copy_values = bool(copy_values)
         self.named_controls = bool(named_controls)
+        self.read_document = bool(read_document)
+        self._document: str | None = None
         self._step = ""
         self._request = ""
         self._generator = torch.Generator().manual_seed(seed)
@@ -759,7 +822,9 @@ class ActionDecoder:
         step, request = self._step, self._request
         document = [i for i, c in enumerate(options) if str(c.get("control_type", "")) == "Document"]
         if verb == 2:
-            values = select_values(step, request, self.named_controls)
+            seen = self._document if self.read_document and self.named_controls else None
+            values = (document_selections(step, request, seen) if seen else []) or select_values(
+                step, request, self.named_controls)
             if not values or not document:
                 return None
             texts = [_in_json(v) + close for v in values]
@@ -890,8 +955,12 @@ class ActionDecoder:
         self._forward(ids[reuse:])
         self._prompt_ids = ids
 
-    def decode(self, messages: list[dict[str, str]], controls: Sequence[Mapping[str, str]]) -> str:
-        """The action JSON text for a step prompt whose visible controls are ``controls``."""
+    def decode(self, messages: list[dict[str, str]], controls: Sequence[Mapping[str, str]],
+               document: str | None = None) -> str:
+        """The action JSON text for a step prompt whose visible controls are ``controls``; ``document``
+        (the text the observation shows, not part of the prompt) grounds a selection's text
+        (``read_document``: ``document_selections``)."""
+        self._document = document
         self._stats = DecodeStats()
         self._out: list[str] = []
         self._pending = ""
@@ -1054,7 +1123,9 @@ class ActionDecoder:
 
     def __call__(self, messages: list[dict[str, str]]) -> str:
         """``generate(messages) -> text``: constrained for a step prompt; a plan prompt with its
-        quotes copied (``decode_plan``, with ``copy_values``), plainly otherwise."""
+        quotes copied (``decode_plan``, with ``copy_values``), plainly otherwise. A ``<Document:>``
+        slot is taken out of the prompt before the model reads it and grounds selections instead."""
+        messages, document = split_document(messages)
         controls = controls_from_messages(messages)
         if controls is None and self.copy_values:
             return self.decode_plan(messages)
@@ -1063,7 +1134,7 @@ class ActionDecoder:
                 self._plain = make_generate(self.bundle, max_new_tokens=self.max_new_tokens)
             self._cache, self._prompt_ids = None, []
             return self._plain(messages)
-        return self.decode(messages, controls)
+        return self.decode(messages, controls, document)
 
 
 def make_action_generate(bundle: ModelBundle, **kwargs: Any) -> ActionDecoder:

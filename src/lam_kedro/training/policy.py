@@ -68,6 +68,10 @@ class DecodeConfig(BaseModel):
     named_controls: bool = Field(True, description="with copy_decision: a click (or the box typed into) is "
                                                    "chosen among the visible controls the plan step names, "
                                                    "when it names any")
+    read_document: bool = Field(True, description="with copy_values and named_controls: a select's text is read "
+                                                  "off the document the observation shows, as the plan step says "
+                                                  "(the whole paragraph an opening names, a double-clicked word "
+                                                  "with its space); the document is not part of the model's prompt")
     top_k: int = Field(64, ge=1, description="model's best tokens checked against the grammar per step")
     prefix_cache: bool = Field(True, description="reuse the KV cache of the prompt prefix shared with the "
                                                  "previous step")
@@ -141,5 +145,8 @@ def lam_policy(bundle: ModelBundle, decode: DecodeConfig | Mapping[str, Any] | N
     ``name`` defaults to the bundle's generation; ``plan_for`` fills the first ``<Previous Plans:>``;
     ``policy_kwargs`` go to ``TextPolicy`` (``on_parse_error`` ...).
     """
+    cfg = decode_config(decode)
     actor = name or str(getattr(bundle, "generation", None) or "lam")
-    return TextPolicy(lam_generate(bundle, decode, seed=seed), name=actor, plan_for=plan_for, **policy_kwargs)
+    # the constrained decoder takes the <Document:> slot out of the prompt and reads it (read_document)
+    policy_kwargs.setdefault("include_document", cfg.constrained and cfg.read_document)
+    return TextPolicy(lam_generate(bundle, cfg, seed=seed), name=actor, plan_for=plan_for, **policy_kwargs)
