@@ -130,7 +130,7 @@ def load_docx(path: str | Path, max_bytes: int | None = DEFAULT_MAX_BYTES,
         raise DocxLoadError(f"{path}: could not read its content ({type(err).__name__}: {err})") from err
     from lam_kedro.env.docx_patch import DocxSource
 
-    doc.source = DocxSource.capture(path, doc, reader.groups, getattr(reader, "comment_ids", []))
+    doc.source = DocxSource.capture(path, doc, reader.groups, getattr(reader, "comment_ids", []), package)
     return doc
 
 

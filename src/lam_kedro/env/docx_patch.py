@@ -6,15 +6,16 @@ how many model blocks each top-level body element produced). ``save_docx`` then:
 - writes every part back byte for byte when the model is unchanged (a load and save is a copy);
 - otherwise opens the original package, keeps each body element whose blocks are unchanged (its
   XML, with everything the model cannot represent: merged and nested tables, tab stops,
-  character styles, sub/superscript, underline styles, pictures, fields, bookmarks ...), writes
-  only the blocks an action changed, patches only the section attributes, header, footer and
-  decorations that changed, and copies every part whose XML did not change from the original
-  (compared canonically, so python-docx's re-serialisation does not count as a change).
+  character styles, sub/superscript, underline styles, pictures, fields, bookmarks ...), patches
+  an edited paragraph's own XML (``docx_body``, ``docx_inplace``), writes only new blocks anew,
+  patches only the section attributes, header and footer lines (``docx_hf``) and decorations
+  that changed, and copies every part whose XML did not change from the original (compared
+  canonically, so python-docx's re-serialisation does not count as a change).
 
-Comments an action added are written on the paragraphs of their anchor (those are rewritten);
-comments an action deleted are removed with their range marks and references. What it cannot
-patch falls back to writing a new package (``docx_write``), as documents built in code always
-are; ``patch_limits`` says why.
+Comments an action added are put on their anchor's runs (cut at its ends); comments an action
+deleted are removed with their range marks and references. Where an element must be written
+anew from the model, what that loses is named (``docx_loss``) and ``save_docx`` refuses it
+(``DocxFlattenError``) unless told to allow it; ``flattening(doc)`` says it without writing.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from typing import Any
 
 from lxml import etree
 
-from lam_kedro.env.document import Document, PageBreak, Paragraph, Table
+from lam_kedro.env.document import Document, Paragraph, Table
 from lam_kedro.env.document_parts import merge_runs
 
-__all__ = ["DocxSource", "block_key", "patch_limits", "save_patched"]
+__all__ = ["DocxFlattenError", "DocxSource", "block_key", "flattening", "patch_limits", "save_patched"]
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,31 @@ class DocxSource:
     baseline: Document
     group_sizes: tuple[int, ...]
     comment_ids: tuple[str, ...] = ()
+    #: the features of the package the model cannot hold (``docx_loss.features``), by name; none:
+    #: no edit can flatten anything, so tasks on it need no feasibility check
+    unmodeled: tuple[str, ...] = ()
+    #: (where, text) of text the model does not hold: text boxes, nested tables, notes
+    hidden_text: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def capture(cls, path: Path, doc: Document, groups: list[tuple[Any, int]],
-                comment_ids: list[str] | None = None) -> DocxSource:
+                comment_ids: list[str] | None = None, package: Any = None) -> DocxSource:
         with zipfile.ZipFile(path) as zf:
             entries = tuple((info, zf.read(info.filename)) for info in zf.infolist())
         baseline = doc.copy()
         baseline.source = None
-        return cls(str(path), entries, baseline, tuple(n for _, n in groups), tuple(comment_ids or ()))
+        unmodeled: tuple[str, ...] = ()
+        hidden: tuple[tuple[str, str], ...] = ()
+        if package is not None:
+            from lam_kedro.env.docx_loss import features, hidden_text
+
+            roots = [p.element for p in package.part.package.iter_parts()
+                     if p.partname.startswith(("/word/document", "/word/header", "/word/footer"))
+                     and hasattr(p, "element")]
+            unmodeled = tuple(sorted(features(roots)))
+            hidden = tuple(hidden_text(package)) if unmodeled else ()
+        return cls(str(path), entries, baseline, tuple(n for _, n in groups), tuple(comment_ids or ()),
+                   unmodeled, hidden)
 
     def package_bytes(self) -> bytes:
         buf = io.BytesIO()
@@ -101,29 +118,58 @@ def _comment_changes(doc: Document, base: Document) -> tuple[list[int], list[int
     return deleted, added
 
 
-def save_patched(doc: Document, path: Path) -> bool:
-    """Save ``doc`` by patching the package it was read from; ``False`` if it cannot be patched."""
-    if patch_limits(doc) is not None:
-        return False
+class DocxFlattenError(ValueError):
+    """Saving would lose what the model cannot represent; the message names where and what."""
+
+
+def _patch(doc: Document) -> tuple[list[tuple[Any, bytes]] | None, list[str]]:
+    """(the entries of the patched package, what patching loses); no entries when ``doc`` cannot be
+    patched at all (then the one loss says why)."""
+    why = patch_limits(doc)
+    if why is not None:
+        return None, [f"the whole document would be written anew from the model: {why}"]
     src: DocxSource = doc.source
     base = src.baseline
     same_body = [block_key(b) for b in base.blocks] == [block_key(b) for b in doc.blocks]
     same_deco = (_section_tuple(doc), doc.watermark, doc.page_color, doc.page_border) == (
         _section_tuple(base), base.watermark, base.page_color, base.page_border)
     if same_body and same_deco and _comments(doc) == _comments(base):
-        _write_entries(path, list(src.entries))
-        return True
+        return list(src.entries), []
     try:
-        new_parts = _patched_parts(doc, src, same_body, same_deco)
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError):
+        got = _patched_parts(doc, src, same_body, same_deco)
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as err:
+        return None, [f"the whole document would be written anew from the model: {type(err).__name__}: {err}"]
+    if got is None:
+        return None, ["the whole document would be written anew from the model: its body does not match it"]
+    new_parts, losses = got
+    return _merge(src.entries, new_parts), losses
+
+
+def flattening(doc: Document) -> list[str]:
+    """What saving ``doc`` would lose of its package ("where: what"), nothing written; ``[]`` for a
+    document built in code (there is nothing to lose)."""
+    if doc.source is None:
+        return []
+    return _patch(doc)[1]
+
+
+def save_patched(doc: Document, path: Path, allow_loss: bool = False) -> bool:
+    """Save ``doc`` by patching the package it was read from; ``False`` if it cannot be patched and
+    ``allow_loss`` says to write it anew. ``DocxFlattenError`` when saving would lose what the
+    model cannot represent and ``allow_loss`` is false."""
+    entries, losses = _patch(doc)
+    if losses and not allow_loss:
+        raise DocxFlattenError(f"{path}: saving would flatten what the document model cannot represent, so "
+                               f"nothing was written ({'; '.join(losses)}); save_docx(..., allow_loss=True) "
+                               "writes it anyway")
+    if entries is None:
         return False
-    if new_parts is None:
-        return False
-    _write_entries(path, _merge(src.entries, new_parts))
+    _write_entries(path, entries)
     return True
 
 
-def _patched_parts(doc: Document, src: DocxSource, same_body: bool, same_deco: bool) -> dict[str, bytes] | None:
+def _patched_parts(doc: Document, src: DocxSource, same_body: bool, same_deco: bool
+                   ) -> tuple[dict[str, bytes], list[str]] | None:
     import docx
 
     from lam_kedro.env.docx_write import PatchWriter
@@ -145,7 +191,9 @@ def _patched_parts(doc: Document, src: DocxSource, same_body: bool, same_deco: b
             writer.cuts.setdefault(para_blocks[i], set()).update((lo, hi))
     written: dict[int, Any] = {}
     if not same_body or force:
-        _patch_body(doc, src, body, children, writer, force, written)
+        from lam_kedro.env.docx_body import patch_body
+
+        patch_body(doc, src, body, children, writer, force, written)
     if deleted:
         _delete_comments(pkg, {src.comment_ids[i] for i in deleted})
     for c in added:
@@ -155,7 +203,7 @@ def _patched_parts(doc: Document, src: DocxSource, same_body: bool, same_deco: b
     buf = io.BytesIO()
     pkg.save(buf)
     with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zf:
-        return {info.filename: zf.read(info.filename) for info in zf.infolist()}
+        return {info.filename: zf.read(info.filename) for info in zf.infolist()}, writer.losses
 
 
 def _blocks_of_paragraphs(doc: Document, paragraphs: set[int]) -> set[int]:
@@ -184,195 +232,6 @@ def _delete_comments(pkg: Any, ids: set[str]) -> None:
     for c in list(comments):
         if c.get(f"{w}id") in ids:
             comments.remove(c)
-
-
-def _patch_body(doc: Document, src: DocxSource, body: Any, children: list[Any], writer: Any,
-                force: set[int] = frozenset(), written: dict[int, Any] | None = None) -> None:
-    """Rebuild the body: unchanged groups keep their XML, changed blocks are written anew."""
-    import difflib
-
-    from lam_kedro.env.docx_xml import W_NS
-
-    sect_tag = f"{{{W_NS}}}sectPr"
-    base_keys = [block_key(b) for b in src.baseline.blocks]
-    cur_keys = [block_key(b) for b in doc.blocks]
-    match: dict[int, int] = {}  # current block -> baseline block
-    sm = difflib.SequenceMatcher(a=base_keys, b=cur_keys, autojunk=False)
-    for tag, i1, i2, j1, _j2 in sm.get_opcodes():
-        if tag == "equal":
-            for k in range(i2 - i1):
-                match[j1 + k] = i1 + k
-    # baseline block -> (group index, offset in group); groups of 0 blocks stay with the one before
-    group_of: dict[int, tuple[int, int]] = {}
-    start = 0
-    firsts: dict[int, int] = {}
-    for g, n in enumerate(src.group_sizes):
-        for k in range(n):
-            group_of[start + k] = (g, k)
-        if n:
-            firsts[start] = g
-        start += n
-    # a current block that replaced one baseline block (1:1): its paragraph properties can stay
-    replaced: dict[int, int] = {}
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        if tag == "replace" and i2 - i1 == j2 - j1:
-            for k in range(i2 - i1):
-                replaced[j1 + k] = i1 + k
-    sect = next((c for c in reversed(children) if c.tag == sect_tag), None)
-    for c in children:
-        if c is not sect:
-            body.remove(c)
-    attached: dict[int, list[Any]] = {}  # group -> the 0-block elements that follow it
-    owner = -1
-    for g, n in enumerate(src.group_sizes):
-        if children[g] is sect:
-            continue
-        if n == 0:
-            attached.setdefault(owner, []).append(children[g])
-        else:
-            owner = g
-
-    def put(el: Any) -> None:
-        if sect is not None:
-            sect.addprevious(el)
-        else:
-            body.append(el)
-
-    for el in attached.get(-1, []):
-        put(el)
-    j, n_cur = 0, len(doc.blocks)
-    while j < n_cur:
-        b = match.get(j)
-        if b is not None and b in firsts and not force & set(range(j, j + src.group_sizes[firsts[b]])):
-            g = firsts[b]
-            size = src.group_sizes[g]
-            if all(match.get(j + k) == b + k for k in range(size)):
-                put(children[g])
-                for el in attached.get(g, []):
-                    put(el)
-                j += size
-                continue
-        block = doc.blocks[j]
-        if isinstance(block, Paragraph):
-            base_j = replaced.get(j) if j not in force else match.get(j)
-            el = writer.write_paragraph(block, writer.cuts.get(j, set()) | _original_cuts(block, base_j, src, children))
-            _keep_paragraph_props(el, block, base_j, src, children)
-            _keep_run_props(writer.written[-1], block, base_j, src, children)
-            if written is not None:
-                written[j] = writer.written[-1]
-        elif isinstance(block, Table):
-            writer.write_table(block)
-        elif isinstance(block, PageBreak):
-            writer.write_page_break()
-        j += 1
-    if sect is not None and sect.getparent() is None:
-        body.append(sect)
-
-
-def _keep_paragraph_props(el: Any, block: Paragraph, base_index: int | None, src: DocxSource,
-                          children: list[Any]) -> None:
-    """A rewritten paragraph whose style, format and list kind did not change keeps the original
-    ``w:pPr`` (tab stops, numbering, borders, keep-with-next ... that the model does not hold)."""
-    import copy
-
-    from lam_kedro.env.docx_xml import W_NS
-
-    if base_index is None:
-        return
-    old = src.baseline.blocks[base_index]
-    if not isinstance(old, Paragraph) or (old.style, old.fmt, old.list_kind) != (block.style, block.fmt,
-                                                                                 block.list_kind):
-        return
-    start = 0
-    for g, n in enumerate(src.group_sizes):
-        if start == base_index and n == 1 and children[g].tag == f"{{{W_NS}}}p":
-            old_ppr = children[g].find(f"{{{W_NS}}}pPr")
-            new_ppr = el.find(f"{{{W_NS}}}pPr")
-            if new_ppr is not None:
-                el.remove(new_ppr)
-            if old_ppr is not None:
-                el.insert(0, copy.deepcopy(old_ppr))
-            return
-        start += n
-
-
-def _original_paragraph(base_index: int, src: DocxSource, children: list[Any]) -> Any:
-    """The ``w:p`` that alone produced baseline block ``base_index`` (``None`` if none did)."""
-    from lam_kedro.env.docx_xml import W_NS
-
-    start = 0
-    for g, n in enumerate(src.group_sizes):
-        if start == base_index:
-            return children[g] if n == 1 and children[g].tag == f"{{{W_NS}}}p" else None
-        if start > base_index:
-            return None
-        start += n
-    return None
-
-
-def _run_spans(p: Any) -> list[tuple[int, int, Any]]:
-    """(start, end, w:rPr or None) of each text-bearing run of an original paragraph, as the reader
-    counts text (w:t, and one character for a tab, a line break, a non-breaking hyphen)."""
-    from lam_kedro.env.docx_xml import W_NS
-
-    w = f"{{{W_NS}}}"
-    out, pos = [], 0
-    for r in p.iter(f"{w}r"):
-        if any(a.tag == f"{w}txbxContent" for a in r.iterancestors()):
-            continue
-        n = 0
-        for c in r:
-            if c.tag == f"{w}t":
-                n += len(c.text or "")
-            elif c.tag in (f"{w}tab", f"{w}cr", f"{w}noBreakHyphen") or (
-                    c.tag == f"{w}br" and c.get(f"{w}type") != "page"):
-                n += 1
-        if n:
-            out.append((pos, pos + n, r.find(f"{w}rPr")))
-            pos += n
-    return out
-
-
-def _original_cuts(block: Paragraph, base_index: int | None, src: DocxSource, children: list[Any]) -> set[int]:
-    """The original runs' boundaries when the text is unchanged, so each written run lies in one."""
-    if base_index is None:
-        return set()
-    old = src.baseline.blocks[base_index]
-    p = _original_paragraph(base_index, src, children)
-    if p is None or not isinstance(old, Paragraph) or old.text != block.text:
-        return set()
-    return {a for a, _, _ in _run_spans(p)} | {b for _, b, _ in _run_spans(p)}
-
-
-def _keep_run_props(written: list[tuple[int, int, Any]], block: Paragraph, base_index: int | None,
-                    src: DocxSource, children: list[Any]) -> None:
-    """In a rewritten paragraph whose text is unchanged (a format edit), a run whose format the
-    edit did not change takes back the original ``w:rPr`` (character style, sub/superscript,
-    underline style, ... that the model does not hold)."""
-    import copy
-
-    from lam_kedro.env.docx_write import fmt_at
-
-    if base_index is None:
-        return
-    old = src.baseline.blocks[base_index]
-    p = _original_paragraph(base_index, src, children)
-    if p is None or not isinstance(old, Paragraph) or old.text != block.text:
-        return
-    spans = _run_spans(p)
-    if not spans or spans[-1][1] != len(old.text):
-        return  # the XML and the model disagree on the text: leave the written runs as they are
-    for a, b, run in written:
-        if fmt_at(block, a) != fmt_at(old, a):
-            continue
-        src_run = next((s for s in spans if s[0] <= a and b <= s[1]), None)
-        if src_run is None:
-            continue
-        r = run._r
-        if r.rPr is not None:
-            r.remove(r.rPr)
-        if src_run[2] is not None:
-            r.insert(0, copy.deepcopy(src_run[2]))
 
 
 def _canonical(data: bytes) -> bytes | None:

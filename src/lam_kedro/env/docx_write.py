@@ -31,18 +31,21 @@ _TWIP = 635  # EMU per twip
 assert set(_PAGE_TWIPS) == set(PAGE_SIZES)
 
 
-def save_docx(doc: Document, path: str | Path) -> Path:
+def save_docx(doc: Document, path: str | Path, allow_loss: bool = False) -> Path:
     """Write ``doc`` to ``path`` (parent folders created); returns the path.
 
     A document read from a .docx is saved by patching its own package (``docx_patch``): what no
-    action changed comes back exactly as it was. Others (built in code) are written anew.
+    action changed comes back exactly as it was. Others (built in code) are written anew. When
+    the patch would lose something the model cannot represent (an edited paragraph's picture, a
+    merged paragraph's field ...), ``DocxFlattenError`` says what and nothing is written, unless
+    ``allow_loss``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if doc.source is not None:
         from lam_kedro.env.docx_patch import save_patched
 
-        if save_patched(doc, path):
+        if save_patched(doc, path, allow_loss):
             return path
     package = docx.Document()
     _Writer(package, doc).write()
@@ -256,12 +259,27 @@ class PatchWriter(_Writer):
         self._styles = {}
         self.written = []
         self.cuts: dict[int, set[int]] = {}  # block index -> offsets where a run must end
+        self.losses: list[str] = []  # what writing anew lost, "where: what"
         self._list_num_ids = {}
         for kind, style in LIST_STYLES.items():
             try:
                 self._list_num_ids[kind] = self._style_num_id(style)
             except KeyError:  # the document has no such style: the list kind is not written
                 self._list_num_ids[kind] = None
+
+    def reader(self) -> Any:
+        """A reader of this package (``docx_io``), to read patched XML back as the model."""
+        from lam_kedro.env.docx_io import _Reader
+
+        return _Reader(self.d)
+
+    def note_loss(self, where: str, before: list[Any], after: list[Any]) -> None:
+        """Record what ``after`` (written anew) lacks of ``before`` (the original XML)."""
+        from lam_kedro.env.docx_loss import lost
+
+        gone = lost(before, after)
+        if gone:
+            self.losses.append(f"{where}: {', '.join(gone)}")
 
     def write_paragraph(self, p: Paragraph, cuts: set[int] | None = None) -> Any:
         self._paragraph(p, cuts or set())
@@ -298,18 +316,47 @@ class PatchWriter(_Writer):
                 s._sectPr.remove(border)
             if self.doc.page_border:
                 X.set_page_border(s._sectPr, self.doc.page_border)
-        top = (sec.header, sec.page_numbers == "top", self.doc.watermark)
-        if top != (old.header, old.page_numbers == "top", base.watermark):
-            self._rewrite(s.header, *top)
-        bottom = (sec.footer, sec.page_numbers == "bottom")
-        if bottom != (old.footer, old.page_numbers == "bottom"):
-            self._rewrite(s.footer, *bottom, None)
+        self._patch_part("header", (old.header, old.page_numbers == "top"), (sec.header, sec.page_numbers == "top"))
+        self._patch_part("footer", (old.footer, old.page_numbers == "bottom"),
+                         (sec.footer, sec.page_numbers == "bottom"))
+        if self.doc.watermark != base.watermark:
+            from lam_kedro.env.docx_hf import patch_watermark
+
+            patch_watermark(self.d, self._part("header"), self.doc.watermark)
         if self.doc.page_color != base.page_color:
             background = self.d.element.find(qn("w:background"))
             if background is not None:
                 self.d.element.remove(background)
             if self.doc.page_color:
                 X.set_page_color(self.d, self.doc.page_color)
+
+    def _part(self, kind: str) -> Any:
+        """The header or footer the model's text was read from (the last section's own one), else
+        the last section's (linked to the previous: writing to it makes its own part)."""
+        for s in reversed(self.d.sections):
+            hf = getattr(s, kind)
+            if not hf.is_linked_to_previous:
+                return hf
+        return getattr(self.d.sections[-1], kind)
+
+    def _patch_part(self, kind: str, old: tuple[str, bool], new: tuple[str, bool]) -> None:
+        """Patch the header or footer's text and page numbers (``docx_hf``); where that cannot be,
+        write it anew and name what that loses."""
+        import copy
+
+        from lam_kedro.env.docx_hf import patch_header_footer
+
+        if old == new:
+            return
+        hf = self._part(kind)
+        if hf.is_linked_to_previous:  # no part yet: nothing to keep
+            self._rewrite(hf, *new, None)
+            return
+        if patch_header_footer(hf, old[0], new[0], old[1], new[1], self.reader()):
+            return
+        before = [copy.deepcopy(c) for c in hf._element]
+        self._rewrite(hf, *new, X.find_watermark(hf._element))
+        self.note_loss(f"the {kind}", before, list(hf._element))
 
     def _rewrite(self, hf: Any, text: str, page_numbers: bool, watermark: str | None) -> None:
         hf.is_linked_to_previous = False

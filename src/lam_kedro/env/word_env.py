@@ -107,9 +107,12 @@ class WordEnv:
     next observation's ``error`` says what was wrong and ``info["invalid_actions"]`` counts it.
     """
 
-    def __init__(self, max_steps: int = 30, templates: Mapping[str, Document] | None = None) -> None:
+    def __init__(self, max_steps: int = 30, templates: Mapping[str, Document] | None = None,
+                 check_feasible: bool = True) -> None:
         """``templates`` maps template names to documents (e.g. loaded by a Kedro catalog); a task
-        whose template is not in it is loaded with ``templates.load_template``."""
+        whose template is not in it is loaded with ``templates.load_template``. With
+        ``check_feasible``, ``reset`` refuses (``InfeasibleTask``) a task that needs what the
+        document model cannot represent (``feasibility``)."""
         if max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {max_steps}")
         self.max_steps = max_steps
@@ -121,6 +124,8 @@ class WordEnv:
         self.invalid_actions = 0
         self.done = False
         self._templates: dict[tuple[str, int], Document] = {}
+        self.check_feasible = check_feasible
+        self._refused: dict[tuple[str, str, str], str | None] = {}
         self._obs_key: tuple | None = None
         self._obs: Observation | None = None
 
@@ -133,6 +138,8 @@ class WordEnv:
         recorded in ``info``; the same task always starts from the same state.
         """
         doc = self._template(task.template)
+        if self.check_feasible and doc.source is not None and doc.source.unmodeled:
+            self._refuse_infeasible(task, doc)
         self.task = task
         self.initial_document = doc.copy()
         self.ui = WordUI(doc)
@@ -142,6 +149,19 @@ class WordEnv:
         self._obs_key = None
         info = {"task_id": task.task_id, "step": 0, "invalid_actions": 0, "result": None, "seed": seed}
         return self._observe(None), info
+
+    def _refuse_infeasible(self, task: Task, doc: Document) -> None:
+        """Raise ``InfeasibleTask`` when the task cannot be done on ``doc`` without flattening it
+        (its verdict is kept per task, template and params)."""
+        import json
+
+        from lam_kedro.env.feasibility import InfeasibleTask, infeasibility
+
+        key = (task.template, task.family, json.dumps(task.params, sort_keys=True, default=str))
+        if key not in self._refused:
+            self._refused[key] = infeasibility(task.family, task.params, doc)
+        if self._refused[key] is not None:
+            raise InfeasibleTask(f"task {task.task_id} on {task.template} is infeasible: {self._refused[key]}")
 
     def step(self, action: Action | dict[str, Any]) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
         """Run one action; FINISH / FAIL end the episode and score it with the task's checker."""

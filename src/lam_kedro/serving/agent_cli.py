@@ -263,6 +263,7 @@ def _template_docs(name: str, templates_dir: Path) -> dict[str, Document]:
 
 def _family_task(family: str, params_json: str | None, request: str | None, doc: str | None, seed: int
                  ) -> tuple[InstantiatedTask, dict[str, Document]]:
+    from lam_kedro.env.feasibility import InfeasibleTask, infeasibility
     from lam_kedro.env.tasks import get_family, make_task, task_id
     from lam_kedro.env.templates import builtin_templates
 
@@ -287,12 +288,18 @@ def _family_task(family: str, params_json: str | None, request: str | None, doc:
             fam.solution(params)
         except Exception as err:  # noqa: BLE001 - whatever the family trips on, it is the --params' fault
             raise click.BadParameter(f"params do not suit family {family!r}: {err!r}", param_hint="--params") from err
+        reason = infeasibility(family, params, document)
+        if reason is not None:
+            raise click.BadParameter(f"the task is infeasible on {name}: {reason}", param_hint="--params")
         env_task = Task(task_id(family, name, seed), family, text, params, name)
     else:
         found = None
         for name in candidates:
             document = _load_doc(name)
-            env_task = make_task(fam, name, document, seed)
+            try:
+                env_task = make_task(fam, name, document, seed)
+            except InfeasibleTask as err:
+                raise click.BadParameter(str(err), param_hint="--doc" if doc else "--family") from err
             if env_task is not None:
                 found = (env_task, name, document)
                 break
@@ -471,7 +478,13 @@ def _write_outputs(out_dir: Path, env: Any, traj: Trajectory, checked: bool) -> 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"document": out_dir / "result.docx", "trajectory": out_dir / "trajectory.json",
              "ufo": out_dir / "ufo_execution.json"}
-    env.save(paths["document"])
+    from lam_kedro.env.docx_patch import DocxFlattenError
+
+    try:
+        env.save(paths["document"])
+        refused = None
+    except DocxFlattenError as err:  # the episode's edits would flatten the user's document: not saved
+        refused = err
     paths["trajectory"].write_text(traj.model_dump_json(indent=2) + "\n", encoding="utf-8")
     record = export_execution_record(traj)
     if not checked:
@@ -479,6 +492,8 @@ def _write_outputs(out_dir: Path, env: Any, traj: Trajectory, checked: bool) -> 
         result["complete"] = "unsure"
         result["sub_scores"]["checker"] = "none"
     paths["ufo"].write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if refused is not None:
+        raise click.ClickException(f"{refused} (the trajectory and UFO record are in {out_dir})")
     return paths
 
 

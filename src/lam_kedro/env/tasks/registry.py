@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+from lam_kedro.env.feasibility import InfeasibleTask
 from lam_kedro.env.tasks import (
     composite,
     design,
@@ -83,18 +84,26 @@ def task_id(family: str, template: str, seed: int) -> str:
 
 
 def make_task(family: TaskFamily, template_name: str, doc: Any, seed: int) -> Task | None:
-    """The task ``family`` makes of ``doc`` for this seed, or ``None`` if the doc does not suit it."""
+    """The task ``family`` makes of ``doc`` for this seed, or ``None`` if the doc does not suit it.
+
+    ``InfeasibleTask`` (with the reason) when doing it would need what the document model cannot
+    represent (``feasibility``): a .docx whose edit would be flattened.
+    """
+    from lam_kedro.env.feasibility import check_feasible
+
     rng = random.Random(f"{family.name}|{_stable_key(template_name)}|{seed}")
     params = family.sample_params(doc, rng)
     if params is None:
         return None
+    check_feasible(family.name, params, doc, f"{family.name} on {template_name}")
     request = family.render(params, rng)
     return Task(task_id(family.name, template_name, seed), family.name, request, params, template_name)
 
 
 def sample_task(family: str, template: Any, seed: int) -> Task | None:
     """One concrete task of ``family`` on ``template`` (a ``Template``, a built-in name or a .docx
-    path), or ``None`` when the template offers nothing for it (no word to bold, ...)."""
+    path), or ``None`` when the template offers nothing for it (no word to bold, ...);
+    ``InfeasibleTask`` when doing it would flatten the .docx (``make_task``)."""
     fam = get_family(family)
     name, doc = _template_name_and_doc(template)
     return make_task(fam, name, doc, seed)
@@ -119,7 +128,10 @@ def sample_tasks(templates: Iterable[Any], n: int, seed: int, names: Iterable[st
                 break
             attempts += 1
             name, doc = loaded[rng.randrange(len(loaded))]
-            task = make_task(fam, name, doc, rng.randrange(2**31))
+            try:
+                task = make_task(fam, name, doc, rng.randrange(2**31))
+            except InfeasibleTask:  # skipped like a pair that does not fit
+                task = None
             if task is not None and task.task_id not in seen:
                 seen.add(task.task_id)
                 out.append(task)

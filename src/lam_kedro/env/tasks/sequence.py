@@ -48,7 +48,7 @@ def replay(doc: Document, steps: list[UIStep], max_steps: int = 200) -> Document
     """``doc`` after the scripted ``steps`` in a fresh environment, or ``None`` if a step fails."""
     from lam_kedro.env.word_env import WordEnv
 
-    env = WordEnv(max_steps=max_steps, templates={_REPLAY_KEY: doc})
+    env = WordEnv(max_steps=max_steps, templates={_REPLAY_KEY: doc}, check_feasible=False)  # a replay, not a task
     obs, _ = env.reset(Task("replay", "sequence", "replay", {}, _REPLAY_KEY))
     for step in steps:
         control = obs.find(step.control_text, step.control_type)

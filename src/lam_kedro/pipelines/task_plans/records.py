@@ -15,6 +15,7 @@ from typing import Any
 from lam_kedro.agent.policies import StepsPolicy
 from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
+from lam_kedro.env.feasibility import InfeasibleTask
 from lam_kedro.env.tasks import get_family
 from lam_kedro.env.types import CheckResult, Task, UIStep
 
@@ -73,7 +74,10 @@ class ExecutionChecker:
         first_family, first_params = parts[0]
         task = Task("verify", first_family, "verify", first_params, template)
         env, policy = self._env, StepsPolicy(steps, name="verify")
-        obs, _ = env.reset(task)
+        try:
+            obs, _ = env.reset(task)
+        except InfeasibleTask as err:  # it would flatten what the template holds: not executable
+            return CheckResult(False, str(err))
         policy.reset(task)
         done = False
         while not done:

@@ -25,6 +25,7 @@ import numpy as np
 
 from lam_kedro.agent.schema import InstantiatedTask
 from lam_kedro.env.document import Document
+from lam_kedro.env.feasibility import infeasibility
 from lam_kedro.env.tasks import families, get_family, numbered
 from lam_kedro.env.templates import document_features
 from lam_kedro.pipelines.trajectories.wording import reword_plan
@@ -265,7 +266,8 @@ def prefill(tp: PlanRow, ranked: list[int], profiles: list[TemplateProfile], spl
     why = _known(tp)
     if why:
         return Quarantined(tp.task_id, tp.task, tp.family, split, "filter", "unknown_family", why)
-    tried = []
+    tried: list[str] = []
+    refused: list[str] = []
     for j in ranked[:candidates]:
         prof = profiles[j]
         tried.append(prof.name)
@@ -279,6 +281,10 @@ def prefill(tp: PlanRow, ranked: list[int], profiles: list[TemplateProfile], spl
         if got is None:
             continue
         params, request, plan = got
+        reason = infeasibility(tp.family, params, prof.doc)
+        if reason is not None:  # doing it would flatten this .docx: the next template, or quarantine
+            refused.append(f"{prof.name}: {reason}")
+            continue
         return InstantiatedTask(
             task_id=f"{tp.task_id}@{prof.name}",
             app=tp.app,
@@ -290,6 +296,9 @@ def prefill(tp: PlanRow, ranked: list[int], profiles: list[TemplateProfile], spl
             params=params,
             source_task_id=tp.task_id,
         )
+    if refused:
+        return Quarantined(tp.task_id, tp.task, tp.family, split, "filter", "infeasible",
+                           "; ".join(refused), tuple(tried))
     return Quarantined(tp.task_id, tp.task, tp.family, split, "filter", "not_applicable",
                        f"family '{tp.family}' finds nothing to act on in the {len(tried)} best-matching "
                        f"templates", tuple(tried))
