@@ -4,14 +4,12 @@ generation present (lam2) and three missing; then DVC's metrics/plots and the no
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 import pytest
-import yaml
 
 from lam_kedro.datasets import HFModelDataset
 from tests.conftest import REPO, _copy_project, run_cli
@@ -95,18 +93,8 @@ def test_evaluation_pipeline_reports_skips_and_logs_to_mlflow(evaluated: dict):
     assert {"evaluation.md", "evaluation_table.csv", "evaluation_phases.png", "evaluation_families.png"} <= artifacts
 
 
-def _stage_text() -> str:
-    """The evaluation stage as docs/evaluation.md gives it (dvc.yaml's owner pastes it in)."""
-    doc = (REPO / "docs/evaluation.md").read_text()
-    return re.search(r"```yaml\n(  evaluation:\n.*?)```", doc, re.S).group(1)
-
-
 def test_dvc_shows_the_metrics_and_plots(evaluated: dict):
     project = evaluated["project"]
-    dvc = yaml.safe_load((project / "dvc.yaml").read_text())
-    if "evaluation" not in dvc.get("stages", {}):
-        dvc["stages"]["evaluation"] = yaml.safe_load(_stage_text())["evaluation"]
-        (project / "dvc.yaml").write_text(yaml.safe_dump(dvc, sort_keys=False))
     run_cli(["dvc", "init", "--no-scm", "-q"], project)
     shown = json.loads(run_cli(["dvc", "metrics", "show", "--json"], project).stdout)
     files = next(iter(shown.values()))["data"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from lam_kedro.agent.episode import run_episode
-from lam_kedro.agent.policies import RandomPolicy, ScriptedPolicy
-from lam_kedro.agent.schema import Step
 from lam_kedro.env import WordEnv, builtin_templates, families, get_family, sample_task
+
+if TYPE_CHECKING:
+    from lam_kedro.agent.schema import Step
 
 
 @click.group("env")
@@ -77,6 +78,9 @@ def demo(
     family: str, template: str | None, seed: int, policy: str, max_steps: int, document: bool, save: Path | None
 ) -> None:
     """Run one task and print every observation and action, so you can see the world."""
+    from lam_kedro.agent.episode import run_episode  # the agent runtime loads only for this command
+    from lam_kedro.agent.policies import RandomPolicy, ScriptedPolicy
+
     try:
         get_family(family)
     except KeyError as err:
