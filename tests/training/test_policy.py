@@ -110,6 +110,11 @@ def test_lam_policy_is_a_text_policy_over_the_configured_decoder(bundle):
     assert lam_policy(bundle).name == bundle.generation
     plain = lam_generate(bundle, DecodeConfig(constrained=False, max_new_tokens=8))
     assert not isinstance(plain, ActionDecoder)
+    # the constrained decoder reads the observation's document (and keeps it out of the model's prompt);
+    # plain generation would feed it to the model, so it gets none
+    assert policy.include_document and policy.generate.read_document
+    assert not lam_policy(bundle, {"read_document": False}).include_document
+    assert not lam_policy(bundle, {"constrained": False}).include_document
 
 
 def test_greedy_exploration_and_evaluation_choose_the_same_action_on_the_same_state(bundle, tasks):

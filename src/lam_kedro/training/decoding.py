@@ -211,15 +211,11 @@ def select_values(step: str, request: str, named: bool = True) -> list[str]:
 
 
 def plan_quotes(request: str) -> list[str]:
-    """What a plan may quote: each quote of the request as written, then its shorter word-prefixes
-    ("Select the paragraph that starts with "Join us for the"" for a request's longer quote)."""
-    out: list[str] = []
-    for q in _QUOTED.findall(request):
-        words = q.removesuffix("...").split()
-        for v in (q, *(" ".join(words[:n]) for n in range(len(words), 0, -1))):
-            if v and v not in out:
-                out.append(v)
-    return out
+    """What a plan may quote: each quote of the request, as written. Word-prefixes of them were offered
+    too (for "Select the paragraph that starts with ..."), but the shorter text always scores higher
+    and won where the reference quotes it whole: LAM1's step recall on the default run's 379 held-out
+    pairs was 49.9 % with them and 52.4 % without."""
+    return list(dict.fromkeys(_QUOTED.findall(request)))
 
 
 #: The ribbon's groups of controls: each tab's controls, each menu's (gallery's) items.
