@@ -45,6 +45,16 @@ def test_scripted_policy_solves_every_task_on_the_first_attempt(tasks, documents
     assert summary["exploration_solved"] == len(tasks) and summary["exploration_success_rate"] == 1.0
 
 
+def test_the_first_policy_makes_each_tasks_first_attempt_only(tasks, documents):
+    """``first_policy`` (``greedy_first``: the greedy LAM) plays attempt 0; ``make_policy`` the others."""
+    trajs = explore(tasks, documents, lambda s: RandomPolicy(seed=s, name="sampled"), attempts=2, max_steps=30,
+                    stop_on_success=False, first_policy=lambda s: ScriptedPolicy(name="first"))
+    assert len(trajs) == 2 * len(tasks)
+    assert {t.actor for t in trajs if t.trajectory_id.endswith("-a0")} == {"first"}
+    assert {t.actor for t in trajs if t.trajectory_id.endswith("-a1")} == {"sampled"}
+    assert all(t.outcome.success for t in trajs if t.actor == "first")
+
+
 def test_trajectories_are_schema_valid_and_pass_the_step_suite(tasks, documents):
     trajs = explore(tasks, documents, _mixed, attempts=2, max_steps=8)
     for t in trajs:

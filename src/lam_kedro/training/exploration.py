@@ -86,6 +86,8 @@ class ExplorationParams(BaseModel):
     attempts: int = Field(3, ge=1, description="attempts per task")
     stop_on_success: bool = Field(True, description="a task stops at its first success")
     max_steps: int = Field(30, ge=1, description="episode step limit")
+    greedy_first: bool = Field(False, description="each task's first attempt decodes greedily (as evaluation "
+                                                  "does), the later ones sample as `decode` says")
     decode: DecodeConfig = Field(default_factory=lambda: DecodeConfig(do_sample=True))
 
     @field_validator("decode", mode="before")
@@ -138,8 +140,12 @@ def explore(
     seed: int = 0,
     stop_on_success: bool = True,
     desc: str = "exploration",
+    first_policy: PolicyFactory | None = None,
 ) -> list[Trajectory]:
     """Up to ``attempts`` episodes per task; with ``stop_on_success`` a task stops at its first success.
+
+    ``first_policy`` (when given) makes each task's first attempt (``greedy_first``: the greedy LAM),
+    ``make_policy`` the others.
 
     Returns every attempt (successes and failures) in task order, then attempt order. The
     trajectory id is ``<task_id>-<actor>-a<attempt>`` and ``Trajectory.seed`` is the attempt's seed,
@@ -154,7 +160,7 @@ def explore(
         for task in tasks:
             for attempt in range(attempts):
                 s = attempt_seed(seed, task.task_id, attempt)
-                policy = make_policy(s)
+                policy = (first_policy if attempt == 0 and first_policy is not None else make_policy)(s)
                 traj = run_episode(env, policy, task, max_steps=max_steps, seed=s,
                                    trajectory_id=f"{task.task_id}-{policy.name}-a{attempt}")
                 out.append(traj)
