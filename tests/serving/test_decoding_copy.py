@@ -115,6 +115,9 @@ def test_the_document_slot_is_taken_out_of_the_prompt(screen):
     assert messages == plain  # the model reads the prompt it was trained on
     assert document == "Quarterly results\n<Previous Plans:>\nmore"
     assert split_document(plain) == (plain, None)
+    for empty in ("", "  "):  # an empty document (the window closed) leaves a bare header: it goes too
+        empty_slot = step_messages('Make "Quarterly results" bold.', screen, [], ["1. Click Bold."], document=empty)
+        assert empty_slot != plain and split_document(empty_slot) == (plain, "")
 
 
 def test_a_selection_carries_the_paragraph_the_document_shows(bundle, screen):
@@ -123,9 +126,12 @@ def test_a_selection_carries_the_paragraph_the_document_shows(bundle, screen):
     full = "The Aurora thermostat ships to retail partners in October."
     for document, expected in ((_PAGE, full), (None, "The Aurora thermostat")):
         messages = step_messages(request, screen, [], plan, document=document)
+        selected = 0
         for _, rest, obj in _decisions(bundle, messages, seeds=range(8)):
             if obj["function"] == "select_text":
+                selected += 1
                 assert obj["args"]["text"] == expected and rest == f"'{expected}'"
+        assert selected  # the untrained model, sampled hot, selects now and then
 
 
 def test_the_request_is_read_back_from_the_step_prompt(screen):

@@ -207,13 +207,15 @@ class _Model:
         self.counter = counter
         self.guard = guard
         self.replicas = len(replicas)
+        # the constrained decoder takes the <Document:> slot out before the model reads the prompt
+        self._reads_document = not all(hasattr(g, "read_document") for g in replicas)
         self._free: queue.Queue[Generate] = queue.Queue()
         for g in replicas:
             self._free.put(g)
 
     def read(self, prompt: ChatPrompt) -> int:
         """Tokens of the prompt as the model reads it; a prompt over the window is a 400."""
-        prompt_tokens = self.counter.prompt(prompt.messages())
+        prompt_tokens = self.counter.prompt(prompt.messages(document=self._reads_document))
         window, reserve = self.counter.context_window, self.counter.reserve
         if window is not None and prompt_tokens + reserve > window:
             what = (f"{len(prompt.controls)} controls, {len(prompt.previous_actions)} previous actions"

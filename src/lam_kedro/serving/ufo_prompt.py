@@ -121,11 +121,13 @@ class ChatPrompt:
     images_skipped: int = 0
     history_skipped: int = 0
 
-    def messages(self) -> list[dict[str, str]]:
-        """The canonical prompt the model is fed: the same renderer as training and evaluation."""
+    def messages(self, document: bool = True) -> list[dict[str, str]]:
+        """The canonical prompt the model is fed: the same renderer as training and evaluation
+        (``document=False``: without the ``<Document:>`` slot, as the constrained decoder reads it)."""
         if self.kind == "plan":
             return plan_messages(self.request)
-        return step_messages(self.request, self.controls, self.previous_actions, self.previous_plan, self.document)
+        return step_messages(self.request, self.controls, self.previous_actions, self.previous_plan,
+                             self.document if document else None)
 
 
 # -- reading the messages ----------------------------------------------------------------------

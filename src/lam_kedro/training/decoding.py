@@ -121,7 +121,8 @@ def request_from_messages(messages: Sequence[Mapping[str, str]]) -> str:
     return "\n".join(_slot_lines(messages, _REQUEST_SLOT) or []).strip()
 
 
-_DOCUMENT_SLOT = "\n<Document:>\n"
+#: The ``<Document:>`` slot's header line (an empty document leaves nothing after it: the prompt is stripped).
+_DOCUMENT_SLOT = re.compile(r"\n<Document:>(?:\n|$)")
 
 
 def split_document(messages: Sequence[Mapping[str, str]]) -> tuple[list[dict[str, str]], str | None]:
@@ -133,11 +134,11 @@ def split_document(messages: Sequence[Mapping[str, str]]) -> tuple[list[dict[str
         content = message.get("content")
         if not isinstance(content, str) or _PLAN_SLOT not in content:
             continue
-        at = content.find(_DOCUMENT_SLOT, content.find(_PLAN_SLOT))
-        if at < 0:
+        m = _DOCUMENT_SLOT.search(content, content.find(_PLAN_SLOT))
+        if m is None:
             return out, None
-        message["content"] = content[:at].rstrip()
-        return out, content[at + len(_DOCUMENT_SLOT):].strip("\n")
+        message["content"] = content[:m.start()].rstrip()
+        return out, content[m.end():].strip("\n")
     return out, None
 
 
@@ -423,6 +424,9 @@ class ActionDecoder:
             ``copy_values`` plainly.
         named_controls: with ``copy_decision``, a click (or a box to type into) is chosen among the
             visible controls the plan step names, when it names any (else among all of them).
+        read_document: with ``copy_values`` and ``named_controls``, a ``select`` reads its text off the
+            prompt's ``<Document:>`` slot as the plan step says (``document_selections``); the slot is
+            taken out of every prompt before the model reads it (``split_document``).
     """
 
     def __init__(
