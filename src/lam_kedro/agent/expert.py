@@ -40,7 +40,8 @@ from lam_kedro.agent.policies import Decision
 from lam_kedro.agent.prompt import strip_step_marker
 from lam_kedro.env.types import Action, Control, Observation, Task
 
-__all__ = ["Intent", "PlanFollowingExpert", "PlanParseError", "make_expert", "parse_plan", "parse_step"]
+__all__ = ["Intent", "PlanFollowingExpert", "PlanParseError", "make_expert", "paragraph_around", "parse_plan",
+           "parse_step", "select_target"]
 
 #: Control types a value can be typed into (``set_edit_text``).
 EDITABLE: tuple[str, ...] = ("Edit", "ComboBox", "Document")
@@ -285,6 +286,13 @@ def _line_starting(document: str, prefix: str, after: int = 0) -> tuple[int, int
     return None
 
 
+def paragraph_around(document: str, text: str) -> str:
+    """The document line (paragraph) that holds the first place of ``text``."""
+    start = document.find(text)
+    a, b = document.rfind("\n", 0, start) + 1, document.find("\n", start)
+    return document[a:len(document) if b < 0 else b]
+
+
 def _from_request(intent: Intent, document: str, request: str) -> tuple[str | None, str]:
     """What a selection step that quotes nothing ("Select the text you want to change.") selects:
     the request's first quote the document shows (the paragraph around it for a paragraph), and
@@ -298,9 +306,7 @@ def _from_request(intent: Intent, document: str, request: str) -> tuple[str | No
             "from the request")
     opening = re.search(rf'(?:starts with|starting (?:at|with)) "{re.escape(quote)}"', request) is not None
     if intent.target == "paragraph" or opening:  # the paragraph around the quote
-        start = document.find(quote.removesuffix("...").rstrip())
-        a, b = document.rfind("\n", 0, start) + 1, document.find("\n", start)
-        return document[a:len(document) if b < 0 else b], note
+        return paragraph_around(document, quote.removesuffix("...").rstrip()), note
     text, guess = select_target(Intent("select", "text", quote, intent.step), document)
     return text, f"{note}; {guess}" if guess else note
 

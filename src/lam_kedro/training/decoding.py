@@ -40,7 +40,7 @@ from typing import Any
 
 import torch
 
-from lam_kedro.agent.expert import KEYS, Intent, PlanParseError, parse_step, select_target
+from lam_kedro.agent.expert import KEYS, Intent, PlanParseError, paragraph_around, parse_step, select_target
 from lam_kedro.agent.prompt import control_lines, strip_step_marker
 from lam_kedro.env.actions import REQUIRED, SIGNATURES, VALID_ON
 from lam_kedro.env.controls import MENUS, TAB_CONTROLS, TABS
@@ -142,12 +142,6 @@ def split_document(messages: Sequence[Mapping[str, str]]) -> tuple[list[dict[str
     return out, None
 
 
-def _paragraph_around(document: str, quote: str) -> str:
-    start = document.find(quote)
-    a, b = document.rfind("\n", 0, start) + 1, document.find("\n", start)
-    return document[a:len(document) if b < 0 else b]
-
-
 def document_selections(step: str, request: str, document: str) -> list[str]:
     """What a ``select`` on plan step ``step`` means, read off the document the observation shows, as the
     expert reads it (``agent.expert.select_target``): the whole paragraph a quoted opening names ("Select
@@ -174,7 +168,7 @@ def document_selections(step: str, request: str, document: str) -> list[str]:
             continue
         opening = re.search(rf'(?:starts with|starting (?:at|with)) "{re.escape(q)}"', request) is not None
         if intent.target == "paragraph" or opening:
-            text = _paragraph_around(document, head)
+            text = paragraph_around(document, head)
         else:
             text = select_target(Intent("select", "text", q), document)[0] or head
         if text not in out:

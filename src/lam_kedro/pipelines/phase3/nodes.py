@@ -55,10 +55,11 @@ def explore_failed_tasks(
     p = Phase3Exploration.parse(params, "phase3.exploration")
     tasks = select_tasks(exploration_tasks, p.max_tasks, p.seed)
     make_policy = model_policy_factory(lam2, tasks, p.decode, name="lam2")
-    greedy = model_policy_factory(lam2, tasks, p.decode.model_copy(update={"do_sample": False}), name="lam2")
+    greedy = (model_policy_factory(lam2, tasks, p.decode.model_copy(update={"do_sample": False}), name="lam2")
+              if p.greedy_first else None)
     trajectories = explore(tasks, load_documents(templates), make_policy, attempts=p.attempts,
                            max_steps=p.max_steps, seed=p.seed, stop_on_success=p.stop_on_success,
-                           desc="phase3 exploration", first_policy=greedy if p.greedy_first else None)
+                           desc="phase3 exploration", first_policy=greedy)
     summary = {**summarize_exploration(tasks, trajectories), "available_tasks": len(exploration_tasks)}
     logger.info("phase3: LAM2 solved %d of %d expert-failed tasks", summary["exploration_solved"],
                 summary["exploration_tasks"])

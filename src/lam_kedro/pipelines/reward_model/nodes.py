@@ -72,10 +72,11 @@ def collect_lam3_rollouts(
     p = RolloutParams.parse(params, "reward_model.rollouts")
     tasks = rollout_task_set(exploration_tasks, train_trajectories, p)
     make_policy = model_policy_factory(lam3, tasks, p.decode, name="lam3")
-    greedy = model_policy_factory(lam3, tasks, p.decode.model_copy(update={"do_sample": False}), name="lam3")
+    greedy = (model_policy_factory(lam3, tasks, p.decode.model_copy(update={"do_sample": False}), name="lam3")
+              if p.greedy_first else None)
     trajectories = explore(tasks, load_documents(templates), make_policy, attempts=p.attempts,
                            max_steps=p.max_steps, seed=p.seed, stop_on_success=p.stop_on_success,
-                           desc="lam3 rollouts", first_policy=greedy if p.greedy_first else None)
+                           desc="lam3 rollouts", first_policy=greedy)
     s = summarize_exploration(tasks, trajectories)
     summary = {"tasks": s["exploration_tasks"], "tasks_solved": s["exploration_solved"],
                "task_success_rate": s["exploration_success_rate"], "trajectories": s["attempts"],
