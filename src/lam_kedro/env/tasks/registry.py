@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from lam_kedro.env.feasibility import InfeasibleTask
+from lam_kedro.env.feasibility import InfeasibleTask, check_feasible
 from lam_kedro.env.tasks import (
     composite,
     design,
@@ -89,8 +89,6 @@ def make_task(family: TaskFamily, template_name: str, doc: Any, seed: int) -> Ta
     ``InfeasibleTask`` (with the reason) when doing it would need what the document model cannot
     represent (``feasibility``): a .docx whose edit would be flattened.
     """
-    from lam_kedro.env.feasibility import check_feasible
-
     rng = random.Random(f"{family.name}|{_stable_key(template_name)}|{seed}")
     params = family.sample_params(doc, rng)
     if params is None:
