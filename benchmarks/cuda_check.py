@@ -3,14 +3,20 @@
 CI has no GPU, so this is run by hand where one is lent (writes benchmarks/results/cuda_check.json):
 
     PYTHONPATH=src:. python benchmarks/cuda_check.py
+    PYTHONPATH=src:. python benchmarks/cuda_check.py --data data --generation lam4 --tasks 40
 
-It trains the same code the pipelines call (``train_sft``, ``training.policy.lam_policy`` (here
-with plain decoding, ``constrained: false``) + ``run_episode``, ``ppo_offline.train``) on scripted-expert data, once on CUDA in bf16 and once
+With ``--data``, a trained generation also plays held-out tasks online with the evaluation's
+decoder (``evaluation.generate``: greedy, constrained to the action grammar) once on CUDA and once
+on the CPU, both fp32, and the two runs are compared action by action (``decode_parity``).
+
+It trains the same code the pipelines call (``train_sft``, ``training.policy.lam_policy`` (the
+served decoder, constrained to the action grammar) + ``run_episode``, ``ppo_offline.train``) on scripted-expert data, once on CUDA in bf16 and once
 on the CPU in fp32, and records devices, losses and throughput of both in one run.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import tempfile
@@ -47,7 +53,7 @@ def run(device: str, bf16: bool, steps: int) -> dict:
     losses = [p["value"] for p in curves.get("loss", [])]
 
     task = trajs[0].task
-    policy = lam_policy(trained, {"constrained": False, "max_new_tokens": 64}, name="cuda_check",
+    policy = lam_policy(trained, {"max_new_tokens": 64}, name="cuda_check",
                         plan_for=lambda _t: task.plan)
     t0 = time.perf_counter()
     episode = run_episode(WordEnv(max_steps=5), policy, task, seed=0)
@@ -78,10 +84,60 @@ def run(device: str, bf16: bool, steps: int) -> dict:
     }
 
 
+def decode_parity(data: Path, generation: str, n_tasks: int, devices: tuple[str, str] = ("cuda", "cpu")) -> dict:
+    """``generation`` plays ``n_tasks`` held-out tasks on CUDA and on the CPU (fp32, the evaluation's
+    greedy constrained decoder): solved tasks on each, and how many trajectories took the same actions."""
+    import yaml
+
+    from lam_kedro.agent.schema import InstantiatedTask
+    from lam_kedro.env.docx_io import load_docx
+    from lam_kedro.evaluation import online
+    from lam_kedro.pipelines.evaluation.nodes import held_out_tasks
+    from lam_kedro.training.models import load_bundle
+
+    def jsonl(path: Path) -> list[dict]:
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    evaluation = yaml.safe_load((Path(__file__).parents[1] / "conf/base/parameters_evaluation.yml").read_text())
+    evaluation = evaluation["evaluation"]
+    tasks = [InstantiatedTask.model_validate(r) for r in jsonl(data / "03_primary/trajectories/instantiated_tasks.jsonl")]
+    held_out = held_out_tasks(tasks, jsonl(data / "03_primary/trajectories/splits.jsonl"), n_tasks, "stratified",
+                              int(evaluation["online"].get("min_per_family", 2)), int(evaluation.get("seed", 0)))
+    docs = {p.stem: load_docx(p) for p in sorted((data / "02_intermediate/templates").glob("*.docx"))}
+    runs: dict[str, dict] = {}
+    for device in devices:
+        def load(device: str = device) -> object:
+            bundle = load_bundle(data / f"06_models/{generation}", dtype="float32")
+            bundle.model.to(device)
+            return bundle
+
+        spec = online.ActorSpec(kind="lam", name=generation, load_bundle=load, decode=evaluation.get("generate", {}))
+        t0 = time.perf_counter()
+        trajs = online.rollout_actor(spec, held_out, docs, int(evaluation["online"]["max_steps"]), 1, 8,
+                                     progress=False)
+        runs[device] = {"trajectories": trajs, "seconds": round(time.perf_counter() - t0, 1)}
+
+    def actions(traj: object) -> list[tuple]:
+        return [(s.function, s.control_label, json.dumps(s.args, sort_keys=True), s.status) for s in traj.steps]
+
+    first, second = (runs[d]["trajectories"] for d in devices)
+    same = sum(actions(a) == actions(b) for a, b in zip(first, second, strict=True))
+    return {"generation": generation, "tasks": len(held_out), "same_actions": same,
+            **{f"{d}_solved": sum(t.outcome.success for t in r["trajectories"]) for d, r in runs.items()},
+            **{f"{d}_seconds": r["seconds"] for d, r in runs.items()}}
+
+
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--data", type=Path, help="a data folder with trained generations: adds decode_parity")
+    ap.add_argument("--generation", default="lam4", help="the generation decode_parity plays")
+    ap.add_argument("--tasks", type=int, default=40, help="held-out tasks decode_parity plays")
+    a = ap.parse_args()
     results = {"torch": torch.__version__, "cuda_available": torch.cuda.is_available()}
     if torch.cuda.is_available():
         results["cuda"] = run("cuda", bf16=True, steps=60)
+        if a.data is not None:
+            results["decode_parity"] = decode_parity(a.data, a.generation, a.tasks)
     results["cpu"] = run("cpu", bf16=False, steps=20)
     out = Path(__file__).parent / "results/cuda_check.json"
     out.parent.mkdir(parents=True, exist_ok=True)
