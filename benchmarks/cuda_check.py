@@ -4,7 +4,7 @@ CI has no GPU, so this is run by hand where one is lent (writes benchmarks/resul
 
     PYTHONPATH=src:. python benchmarks/cuda_check.py
 
-It trains the same code the pipelines call (``train_sft``, ``training.policy.lam_policy`` (here
+It trains the same code the pipelines call (``train_sft``, ``model.policy.lam_policy`` (here
 with plain decoding, ``constrained: false``) + ``run_episode``, ``ppo_offline.train``) on scripted-expert data, once on CUDA in bf16 and once
 on the CPU in fp32, and records devices, losses and throughput of both in one run.
 """
@@ -23,10 +23,10 @@ from tests.training.phase12_data import base_params, expert_data, sft_params
 from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.prompt import step_examples
 from lam_kedro.env import WordEnv
+from lam_kedro.model.formatting import step_rows
+from lam_kedro.model.loading import build_base_model
+from lam_kedro.model.policy import lam_policy
 from lam_kedro.training import ppo_offline
-from lam_kedro.training.formatting import step_rows
-from lam_kedro.training.models import build_base_model
-from lam_kedro.training.policy import lam_policy
 from lam_kedro.training.sft import train_sft
 
 CONFIG = {"hidden_size": 256, "intermediate_size": 688, "num_hidden_layers": 4, "num_attention_heads": 4,
