@@ -9,7 +9,8 @@ import pytest
 
 from lam_kedro.agent import run_episode
 from lam_kedro.agent.policies import TextPolicy
-from lam_kedro.agent.prompt import ACTION_KEYS, PromptSlots, parse_action_output, plan_messages, step_messages
+from lam_kedro.agent.prompt import ACTION_KEYS, parse_action_output, plan_messages, step_messages
+from lam_kedro.agent.slots import PromptSlots
 from lam_kedro.env import WordEnv
 from lam_kedro.env.actions import VALID_ON
 from lam_kedro.model.decoder import ActionDecoder, make_action_generate
@@ -171,17 +172,17 @@ def test_a_step_prompt_carries_its_slots_as_data():
 
 def test_the_decoder_does_not_read_the_prompt_text(bundle, monkeypatch):
     """Renaming the controls header (or any slot's) changes the prompt, not the constraints."""
-    from lam_kedro.agent import prompt
+    from lam_kedro.agent import prompt, slots
 
-    monkeypatch.setitem(prompt._HEADERS, "controls_slot", "<Controls:>")
-    monkeypatch.setitem(prompt._HEADERS, "plan_slot", "<Plan so far:>")
+    monkeypatch.setitem(slots.HEADERS, "controls_slot", "<Controls:>")
+    monkeypatch.setitem(slots.HEADERS, "plan_slot", "<Plan so far:>")
     prompt.load_prompt.cache_clear()
     try:
         task = make_tasks(1)[0]
         obs, _ = WordEnv(max_steps=5).reset(task.to_env_task(), seed=0)
         plan = ["1. On the Home tab, click Bold.", "2. Click Italic."]
         messages = step_messages(task.task, obs.controls, [], plan)
-        assert "<Controls:>" in messages[1]["content"] and prompt.CONTROLS_SLOT not in messages[1]["content"]
+        assert "<Controls:>" in messages[1]["content"] and slots.CONTROLS_SLOT not in messages[1]["content"]
         obj = json.loads(ActionDecoder(bundle, max_new_tokens=48)(messages))
         assert obj["thought"].startswith("On the Home tab, click Bold.") and obj["plan"] in (plan, plan[1:])
         assert parse_action_output(json.dumps(obj), obs.controls).ok

@@ -16,17 +16,11 @@ from importlib.resources import files
 from string import Template
 from typing import Any
 
+from lam_kedro.agent.slots import CONTROLS_SLOT, DOCUMENT_SLOT, HEADERS, Messages, PromptSlots
 from lam_kedro.env.types import FUNCTIONS, STATUSES, Action, Control
 
 __all__ = [
-    "ACTIONS_SLOT",
-    "CONTROLS_SLOT",
-    "DOCUMENT_SLOT",
-    "PLAN_SLOT",
-    "REQUEST_SLOT",
-    "Messages",
     "ParsedAction",
-    "PromptSlots",
     "control_lines",
     "load_prompt",
     "render_controls",
@@ -67,51 +61,11 @@ _CAMEL = {
 }
 
 
-#: The slot headers of the LAM prompts (paper App. C), each written here only: the templates under
-#: ``prompts/`` are filled with them (``load_prompt``), and ``serving.ufo_prompt`` reads a client's
-#: prompt by them. No reader of ours looks for them in a prompt we rendered: a decoder gets the
-#: slots as data (``Messages.slots``).
-CONTROLS_SLOT = "<Available Control Item:>"
-REQUEST_SLOT = "<User Request:>"
-ACTIONS_SLOT = "<Previous Actions:>"
-PLAN_SLOT = "<Previous Plans:>"
-DOCUMENT_SLOT = "<Document:>"
-PLAN_ANSWER_SLOT = "<Plan:>"
-_HEADERS = {"controls_slot": CONTROLS_SLOT, "request_slot": REQUEST_SLOT, "actions_slot": ACTIONS_SLOT,
-            "plan_slot": PLAN_SLOT, "plan_answer_slot": PLAN_ANSWER_SLOT}
-
-
 @cache
 def load_prompt(name: str) -> Template:
     """A prompt template from ``agent/prompts/<name>.txt`` (package data), its slot headers filled in."""
     text = files("lam_kedro.agent").joinpath("prompts", f"{name}.txt").read_text(encoding="utf-8")
-    return Template(Template(text).safe_substitute(_HEADERS))
-
-
-@dataclass(frozen=True)
-class PromptSlots:
-    """What a LAM prompt was rendered from, as data: a decoder reads these instead of the prompt's text.
-
-    ``controls`` is ``None`` for a plan prompt (``plan_messages``); ``plan`` holds the
-    ``<Previous Plans:>`` items as the prompt lists them (``"1. Click Bold."``); ``document`` is the
-    document the observation shows, whether or not the prompt shows it.
-    """
-
-    request: str
-    controls: tuple[dict[str, str], ...] | None = None
-    plan: tuple[str, ...] = ()
-    document: str | None = None
-
-
-class Messages(list):
-    """Chat messages (what a model reads) with ``slots``, the data they were rendered from.
-
-    A plain list to everything else (chat templates, JSON, an LLM endpoint); a copy is a plain list.
-    """
-
-    def __init__(self, messages: Iterable[dict[str, str]], slots: PromptSlots) -> None:
-        super().__init__(messages)
-        self.slots = slots
+    return Template(Template(text).safe_substitute(HEADERS))
 
 
 # -- step prompt -------------------------------------------------------------------------------

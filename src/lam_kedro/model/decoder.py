@@ -22,7 +22,7 @@ cropped to the prefix the next prompt shares with it (system prompt, control lis
 consecutive steps of an episode only pay for what changed.
 
 The decoder reads what the prompt was rendered from as data, never the prompt's text: the visible
-controls, the request, the plan and the observation's document (``agent.prompt.Messages.slots``,
+controls, the request, the plan and the observation's document (``agent.slots.Messages.slots``,
 which ``step_messages`` and ``plan_messages`` attach). Only the HTTP server reads prompt text, a
 client's (``serving.ufo_prompt``), and it renders the prompt again with those functions.
 
@@ -41,7 +41,8 @@ from typing import Any
 
 import torch
 
-from lam_kedro.agent.prompt import PromptSlots, strip_step_marker
+from lam_kedro.agent.prompt import strip_step_marker
+from lam_kedro.agent.slots import PromptSlots
 from lam_kedro.env.actions import SIGNATURES, VALID_ON
 from lam_kedro.env.types import FUNCTIONS
 from lam_kedro.model.bundle import ModelBundle

@@ -144,7 +144,7 @@ def lam_policy(bundle: ModelBundle, decode: DecodeConfig | Mapping[str, Any] | N
 
     ``name`` defaults to the bundle's generation; ``plan_for`` fills the first ``<Previous Plans:>``;
     ``policy_kwargs`` go to ``TextPolicy`` (``on_parse_error`` ...). The policy hands the decoder each
-    observation's controls and document as data (``agent.prompt.Messages.slots``); the model's prompt
+    observation's controls and document as data (``agent.slots.Messages.slots``); the model's prompt
     has no ``<Document:>`` slot (the constrained decoder reads a selection off the document itself).
     """
     cfg = decode_config(decode)
