@@ -9,7 +9,7 @@ With ``--data``, a trained generation also plays held-out tasks online with the 
 decoder (``evaluation.generate``: greedy, constrained to the action grammar) once on CUDA and once
 on the CPU, both fp32, and the two runs are compared action by action (``decode_parity``).
 
-It trains the same code the pipelines call (``train_sft``, ``training.policy.lam_policy`` (the
+It trains the same code the pipelines call (``train_sft``, ``model.policy.lam_policy`` (the
 served decoder, constrained to the action grammar) + ``run_episode``, ``ppo_offline.train``) on scripted-expert data, once on CUDA in bf16 and once
 on the CPU in fp32, and records devices, losses and throughput of both in one run.
 """
@@ -29,10 +29,10 @@ from tests.training.phase12_data import base_params, expert_data, sft_params
 from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.prompt import step_examples
 from lam_kedro.env import WordEnv
+from lam_kedro.model.formatting import step_rows
+from lam_kedro.model.loading import build_base_model
+from lam_kedro.model.policy import lam_policy
 from lam_kedro.training import ppo_offline
-from lam_kedro.training.formatting import step_rows
-from lam_kedro.training.models import build_base_model
-from lam_kedro.training.policy import lam_policy
 from lam_kedro.training.sft import train_sft
 
 CONFIG = {"hidden_size": 256, "intermediate_size": 688, "num_hidden_layers": 4, "num_attention_heads": 4,
@@ -92,8 +92,8 @@ def decode_parity(data: Path, generation: str, n_tasks: int, devices: tuple[str,
     from lam_kedro.agent.schema import InstantiatedTask
     from lam_kedro.env.docx_io import load_docx
     from lam_kedro.evaluation import online
+    from lam_kedro.model.loading import load_bundle
     from lam_kedro.pipelines.evaluation.nodes import held_out_tasks
-    from lam_kedro.training.models import load_bundle
 
     def jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

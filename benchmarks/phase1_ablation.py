@@ -30,8 +30,8 @@ from typing import Any
 import yaml
 
 from lam_kedro.agent.schema import Trajectory
-from lam_kedro.training.formatting import step_rows, train_eval_split
-from lam_kedro.training.models import load_bundle
+from lam_kedro.model.formatting import step_rows, train_eval_split
+from lam_kedro.model.loading import load_bundle
 from lam_kedro.training.sft import train_sft
 
 REPO = Path(__file__).resolve().parents[1]

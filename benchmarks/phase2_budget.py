@@ -36,10 +36,10 @@ import yaml
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env.docx_io import load_docx
 from lam_kedro.evaluation import online
+from lam_kedro.model.bundle import ModelBundle
+from lam_kedro.model.formatting import step_rows, train_eval_split
+from lam_kedro.model.loading import load_bundle, save_bundle
 from lam_kedro.pipelines.evaluation.nodes import held_out_tasks
-from lam_kedro.training.bundle import ModelBundle
-from lam_kedro.training.formatting import step_rows, train_eval_split
-from lam_kedro.training.models import load_bundle, save_bundle
 from lam_kedro.training.sft import train_sft
 
 REPO = Path(__file__).resolve().parents[1]

@@ -66,8 +66,8 @@ def run_variant(name: str, params: dict[str, Any], data: str, threads: int) -> d
 
     from lam_kedro.agent.schema import InstantiatedTask
     from lam_kedro.env.docx_io import load_docx
+    from lam_kedro.model.loading import load_bundle
     from lam_kedro.pipelines.phase3.nodes import explore_failed_tasks
-    from lam_kedro.training.models import load_bundle
 
     torch.set_num_threads(threads)
     root = Path(data)

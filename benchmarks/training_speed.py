@@ -41,8 +41,8 @@ from lam_kedro.agent.policies import ScriptedPolicy
 from lam_kedro.agent.schema import InstantiatedTask, TaskPlan
 from lam_kedro.env import WordEnv, builtin_templates
 from lam_kedro.env.tasks import get_family, sample_tasks
-from lam_kedro.training.formatting import plan_rows, step_rows
-from lam_kedro.training.models import build_base_model
+from lam_kedro.model.formatting import plan_rows, step_rows
+from lam_kedro.model.loading import build_base_model
 from lam_kedro.training.sft import build_trainer, train_sft
 
 ROOT = Path(__file__).resolve().parents[1]

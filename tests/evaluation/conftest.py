@@ -51,9 +51,9 @@ def tiny_bundle():
     they are short in tokens): it emits garbage, which is exactly what the malformed-output paths need.
     Cached: evaluation only reads the model."""
     from lam_kedro.agent.prompt import plan_messages, step_examples
-    from lam_kedro.training.bundle import ModelBundle
-    from lam_kedro.training.models import build_tiny_model
-    from lam_kedro.training.tokenizer import train_bpe_tokenizer
+    from lam_kedro.model.bundle import ModelBundle
+    from lam_kedro.model.loading import build_tiny_model
+    from lam_kedro.model.tokenizer import train_bpe_tokenizer
 
     env = WordEnv(max_steps=30)
     texts = []

@@ -276,5 +276,5 @@ def test_the_derivation_sees_function_level_imports_and_the_prompt_files():
     assert "src/lam_kedro/training/sft.py" in stage_code("phase1")
     for stage in ("base_model", "phase1", "phase2"):
         assert "src/lam_kedro/agent/prompts/step_user.txt" in stage_code(stage)
-    assert {"src/lam_kedro/training/decoding.py", "src/lam_kedro/training/tokenizer.py"} <= stage_code("evaluation")
+    assert {"src/lam_kedro/model/decoder.py", "src/lam_kedro/model/grammar.py", "src/lam_kedro/model/tokenizer.py"} <= stage_code("evaluation")
     assert not any(f.startswith("src/lam_kedro/training/") for f in stage_code("templates"))

@@ -25,10 +25,10 @@ def _lines(path: Path) -> list[dict]:
 
 
 def test_train_lam3_continues_from_lam2_and_its_loss_falls(tmp_path: Path):
-    from lam_kedro.training.bundle import ModelBundle
-    from lam_kedro.training.formatting import step_rows
-    from lam_kedro.training.models import build_tiny_model
-    from lam_kedro.training.tokenizer import train_bpe_tokenizer
+    from lam_kedro.model.bundle import ModelBundle
+    from lam_kedro.model.formatting import step_rows
+    from lam_kedro.model.loading import build_tiny_model
+    from lam_kedro.model.tokenizer import train_bpe_tokenizer
 
     env = WordEnv(max_steps=10)
     tasks = [InstantiatedTask.from_env_task(t, plan=get_family(t.family).plan(t.params))
@@ -146,8 +146,8 @@ def test_phase3_then_reward_model_run_and_register(project: Path):
 
 
 def test_lam3_rows_keep_every_step_of_the_new_successes_within_the_budget():
+    from lam_kedro.model.formatting import step_rows
     from lam_kedro.pipelines.phase3.nodes import lam3_rows
-    from lam_kedro.training.formatting import step_rows
 
     env = WordEnv(max_steps=10)
     tasks = [InstantiatedTask.from_env_task(t, plan=get_family(t.family).plan(t.params))

@@ -12,9 +12,9 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from lam_kedro.agent.schema import InstantiatedTask, Outcome, Step, Trajectory
+from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.pipelines.phase4 import create_pipeline
 from lam_kedro.pipelines.phase4.nodes import select_steps
-from lam_kedro.training.bundle import ModelBundle
 from tests.conftest import REPO, run_cli
 
 CONTROLS = [{"label": "1", "control_text": "Home", "control_type": "TabItem"},
@@ -46,9 +46,9 @@ def lam3_rollouts() -> list[Trajectory]:
 
 def tiny_lam3_and_rm() -> tuple[ModelBundle, ModelBundle]:
     """LAM3 as the phases build it (BPE tokenizer + tiny Llama) and a reward model on its backbone."""
-    from lam_kedro.training.models import build_tiny_model
+    from lam_kedro.model.loading import build_tiny_model
+    from lam_kedro.model.tokenizer import corpus_texts, train_bpe_tokenizer
     from lam_kedro.training.reward import reward_backbone
-    from lam_kedro.training.tokenizer import corpus_texts, train_bpe_tokenizer
 
     tok = train_bpe_tokenizer(corpus_texts([], lam3_rollouts()), vocab_size=600)
     model = build_tiny_model(tok, config={"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,

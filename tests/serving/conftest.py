@@ -9,8 +9,8 @@ import pytest
 def trained_lam(tmp_path_factory: pytest.TempPathFactory):
     """A 64-wide tiny LAM after a short Phase 2 (SFT on scripted-expert steps): real weights that have
     seen the step prompt, small enough to train in about a minute on two cores."""
-    from lam_kedro.training.formatting import step_rows
-    from lam_kedro.training.models import build_base_model
+    from lam_kedro.model.formatting import step_rows
+    from lam_kedro.model.loading import build_base_model
     from lam_kedro.training.sft import train_sft
     from tests.training.phase12_data import base_params, expert_data, sft_params
 

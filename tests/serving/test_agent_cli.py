@@ -35,7 +35,7 @@ def _outputs(out: Path) -> tuple[Trajectory, dict]:
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny untrained LAM saved as a Hugging Face folder (it emits garbage: tasks fail)."""
-    from lam_kedro.training.models import save_bundle
+    from lam_kedro.model.loading import save_bundle
     from tests.evaluation.conftest import tiny_bundle
 
     path = tmp_path_factory.mktemp("models") / "lam_tiny"
@@ -265,7 +265,7 @@ def test_free_text_with_a_model_has_no_checker(tmp_path: Path, model_dir: Path) 
 
 
 def test_constrained_decoding_respects_the_allowlist(tmp_path: Path, model_dir: Path) -> None:
-    pytest.importorskip("lam_kedro.training.decoding")
+    pytest.importorskip("lam_kedro.model.decoder")
     out = tmp_path / "run"
     result = _lam("--model", str(model_dir), "--family", "bold_text", "--doc", "one_line", "--constrained",
                   "--allow", "select_text", "--allow", "summary", "--unattended", "--max-steps", "3",

@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 
 from lam_kedro.env import WordEnv, sample_task
+from lam_kedro.model.generation import encode_prompt
+from lam_kedro.model.policy import decode_config
 from lam_kedro.serving.guard import StepGuard
 from lam_kedro.serving.models import lam_generate
 from lam_kedro.serving.safety import SafetyConfig
 from lam_kedro.serving.server import ServerThread, bundle_token_counter, create_app, decode_reserve
 from lam_kedro.serving.ufo_prompt import parse_chat_prompt
-from lam_kedro.training.generation import encode_prompt
-from lam_kedro.training.policy import decode_config
 from tests.serving import ufo_clients as ufo
 
 KEY = "hardening-key"

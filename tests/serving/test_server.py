@@ -34,12 +34,12 @@ from lam_kedro.agent.prompt import render_action_target
 from lam_kedro.agent.ufo import from_ufo_app_agent_response
 from lam_kedro.env import Action, Control, Observation, Task, WordEnv, sample_task
 from lam_kedro.env.tasks import get_family
+from lam_kedro.model.generation import encode_prompt
 from lam_kedro.serving.guard import StepGuard
 from lam_kedro.serving.models import lam_generate
 from lam_kedro.serving.serve_cli import serve_command
 from lam_kedro.serving.server import ServerThread, bundle_token_counter, create_app
 from lam_kedro.serving.ufo_prompt import format_answer, parse_chat_prompt
-from lam_kedro.training.generation import encode_prompt
 
 KEY = "test-key-123"
 LIMIT = 64 * 1024  # max_body_bytes of the test server
@@ -382,7 +382,7 @@ def test_generation_errors_are_a_500_in_openai_shape():
 # -- a real (tiny, untrained) transformer behind the server ---------------------------------------
 @pytest.fixture(scope="module")
 def tiny_bundle():
-    from lam_kedro.training.models import build_base_model
+    from lam_kedro.model.loading import build_base_model
     from tests.training.phase12_data import base_params, expert_data
 
     plans, trajs = expert_data(4)
@@ -423,7 +423,7 @@ def _free_port() -> int:
 
 
 def test_lam_serve_command_serves_a_saved_model(tiny_bundle, expert, tmp_path: Path):
-    from lam_kedro.training.models import save_bundle
+    from lam_kedro.model.loading import save_bundle
 
     save_bundle(tiny_bundle, tmp_path / "model")
     port = _free_port()

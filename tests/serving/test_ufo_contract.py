@@ -22,11 +22,11 @@ from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.policies import ScriptedPolicy
 from lam_kedro.env import WordEnv, sample_task
 from lam_kedro.env.tasks import families
+from lam_kedro.model.policy import decode_config
 from lam_kedro.serving.guard import StepGuard
 from lam_kedro.serving.models import lam_generate
 from lam_kedro.serving.serve_cli import CONTROL_LIST, ufo_config_lines
 from lam_kedro.serving.server import ServerThread, bundle_token_counter, create_app, decode_reserve
-from lam_kedro.training.policy import decode_config
 from tests.serving import ufo_clients as ufo
 
 KEY = "contract-key"

@@ -121,10 +121,10 @@ def test_select_tasks_is_a_fixed_subset(tasks):
 def test_a_model_policy_explores_reproducibly(tasks, documents):
     """A LAM (a tiny random LM here) through ``lam_policy``, sampled: same seeds, same attempts, same outputs."""
     from lam_kedro.agent.prompt import step_examples
-    from lam_kedro.training.bundle import ModelBundle
+    from lam_kedro.model.bundle import ModelBundle
+    from lam_kedro.model.loading import build_tiny_model
+    from lam_kedro.model.tokenizer import train_bpe_tokenizer
     from lam_kedro.training.exploration import model_policy_factory
-    from lam_kedro.training.models import build_tiny_model
-    from lam_kedro.training.tokenizer import train_bpe_tokenizer
 
     scripted = explore(tasks[:3], documents, lambda s: ScriptedPolicy(), attempts=1)
     texts = [m["content"] for t in scripted for ex in step_examples(t) for m in ex["messages"]]

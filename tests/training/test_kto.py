@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from lam_kedro.agent.schema import InstantiatedTask, Outcome, Step, Trajectory
+from lam_kedro.model.loading import build_tiny_model
+from lam_kedro.model.tokenizer import train_bpe_tokenizer
 from lam_kedro.training.kto import kto_config, kto_rows, train_kto
-from lam_kedro.training.models import build_tiny_model
-from lam_kedro.training.tokenizer import train_bpe_tokenizer
 
 CONTROLS = [{"label": "1", "control_text": "Home", "control_type": "TabItem"},
             {"label": "2", "control_text": "Bold", "control_type": "Button"}]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from lam_kedro.model.loading import build_base_model, save_bundle
 from lam_kedro.training.launch import training_nodes
-from lam_kedro.training.models import build_base_model, save_bundle
 from tests.conftest import run_cli
 from tests.pipelines.test_phase12_run import write_inputs
 from tests.training.phase12_data import base_params, expert_data

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from benchmarks.phase1_ablation import main, summarize
 
-from lam_kedro.training.models import build_base_model, save_bundle
+from lam_kedro.model.loading import build_base_model, save_bundle
 from tests.training.phase12_data import base_params, expert_data
 
 

@@ -162,9 +162,9 @@ def test_long_prompts_lose_their_start_never_the_action():
 
 
 def test_chat_template_steps_are_encoded_as_sft_and_generation_see_them():
-    from lam_kedro.training.bundle import ModelBundle
-    from lam_kedro.training.generation import encode_prompt
-    from lam_kedro.training.tokenizer import train_bpe_tokenizer
+    from lam_kedro.model.bundle import ModelBundle
+    from lam_kedro.model.generation import encode_prompt
+    from lam_kedro.model.tokenizer import train_bpe_tokenizer
 
     messages = [{"role": "system", "content": "You act in Word."}, {"role": "user", "content": "Bold the title."}]
     target = '{"function": "click_input", "control_label": "3"}'

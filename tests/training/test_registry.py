@@ -22,8 +22,8 @@ from mlflow import MlflowClient
 
 from lam_kedro.agent.prompt import parse_action_output
 from lam_kedro.datasets import MlflowRegisteredModelDataset
-from lam_kedro.training.bundle import ModelBundle
-from lam_kedro.training.models import build_base_model
+from lam_kedro.model.bundle import ModelBundle
+from lam_kedro.model.loading import build_base_model
 from tests.training.phase12_data import base_params, expert_data
 
 

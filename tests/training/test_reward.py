@@ -11,8 +11,9 @@ from lam_kedro.agent import RandomPolicy, ScriptedPolicy, StepsPolicy, run_episo
 from lam_kedro.agent.schema import InstantiatedTask
 from lam_kedro.env import WordEnv, builtin_templates, get_family
 from lam_kedro.env.tasks import sample_tasks
-from lam_kedro.training.bundle import ModelBundle
-from lam_kedro.training.models import build_tiny_model
+from lam_kedro.model.bundle import ModelBundle
+from lam_kedro.model.loading import build_tiny_model
+from lam_kedro.model.tokenizer import train_bpe_tokenizer
 from lam_kedro.training.reward import (
     balance_rows,
     heldout_metrics,
@@ -23,7 +24,6 @@ from lam_kedro.training.reward import (
     split_by_task,
     train_reward_model,
 )
-from lam_kedro.training.tokenizer import train_bpe_tokenizer
 
 PARAMS = {
     "seed": 0,

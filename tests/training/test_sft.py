@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from lam_kedro.training.formatting import plan_rows, step_rows
-from lam_kedro.training.models import build_base_model
+from lam_kedro.model.formatting import plan_rows, step_rows
+from lam_kedro.model.loading import build_base_model
 from lam_kedro.training.sft import build_trainer, lora_config, sft_config, train_sft
 from tests.training.phase12_data import base_params, expert_data, sft_params
 

@@ -269,7 +269,7 @@ class TextPolicy:
             last["error"] = join_errors(last["error"], obs.error)
         actions, plan = history_slots(self._history, self._plan)
         document = obs.document if self.include_document else None
-        raw = self.generate(step_messages(self._request, obs.controls, actions, plan, document))
+        raw = self.generate(step_messages(self._request, obs.controls, actions, plan, document, observed=obs.document))
         parsed = parse_action_output(raw, obs.controls)
         if parsed.ok:
             action, error = parsed.to_action(), None

@@ -16,10 +16,10 @@ from importlib.resources import files
 from string import Template
 from typing import Any
 
+from lam_kedro.agent.slots import CONTROLS_SLOT, DOCUMENT_SLOT, HEADERS, Messages, PromptSlots
 from lam_kedro.env.types import FUNCTIONS, STATUSES, Action, Control
 
 __all__ = [
-    "CONTROLS_SLOT",
     "ParsedAction",
     "control_lines",
     "load_prompt",
@@ -63,9 +63,9 @@ _CAMEL = {
 
 @cache
 def load_prompt(name: str) -> Template:
-    """A prompt template from ``agent/prompts/<name>.txt`` (package data)."""
+    """A prompt template from ``agent/prompts/<name>.txt`` (package data), its slot headers filled in."""
     text = files("lam_kedro.agent").joinpath("prompts", f"{name}.txt").read_text(encoding="utf-8")
-    return Template(text)
+    return Template(Template(text).safe_substitute(HEADERS))
 
 
 # -- step prompt -------------------------------------------------------------------------------
@@ -102,23 +102,31 @@ def step_messages(
     previous_actions: Sequence[str],
     previous_plan: Sequence[str],
     document: str | None = None,
-) -> list[dict[str, str]]:
+    observed: str | None = None,
+) -> Messages:
     """The step prompt as chat messages (system, user), for chat templates and LLM endpoints.
 
     ``document`` adds a ``<Document:>`` slot; the paper's prompt has none, so it is opt-in.
+    ``observed`` is the document the observation shows when the prompt does not (``slots.document``:
+    the constrained decoder reads a selection off it without the model reading it).
     """
-    extra = f"<Document:>\n{document}\n" if document is not None else ""
+    controls = [_control_dict(c) for c in controls]
+    extra = f"{DOCUMENT_SLOT}\n{document}\n" if document is not None else ""
+    plan = _numbered(previous_plan)
     user = load_prompt("step_user").substitute(
         controls=render_controls(controls),
         request=request,
         previous_actions=_numbered(previous_actions),
-        previous_plan=_numbered(previous_plan),
+        previous_plan=plan,
         extra=extra,
     )
-    return [
+    slots = PromptSlots(request.strip(), tuple(controls),
+                        tuple(s for line in plan.splitlines() if (s := line.strip()) and s != "None"),
+                        document if document is not None else observed)
+    return Messages([
         {"role": "system", "content": load_prompt("step_system").template.strip()},
         {"role": "user", "content": user.rstrip()},
-    ]
+    ], slots)
 
 
 def render_step_prompt(
@@ -132,9 +140,6 @@ def render_step_prompt(
     return "\n\n".join(
         m["content"] for m in step_messages(request, controls, previous_actions, previous_plan, document)
     )
-
-
-CONTROLS_SLOT = "<Available Control Item:>"
 
 
 def control_lines(content: str) -> tuple[str, list[str], list[tuple[int, dict[str, str]]]] | None:
@@ -398,12 +403,13 @@ def _request_of(task: Any) -> str:
     return str(getattr(task, "task", None) or getattr(task, "request", ""))
 
 
-def plan_messages(task: Any) -> list[dict[str, str]]:
+def plan_messages(task: Any) -> Messages:
     """The Phase 1 prompt as chat messages; ``task`` is a string, ``TaskPlan``, ``Task`` or mapping."""
-    return [
+    request = _request_of(task)
+    return Messages([
         {"role": "system", "content": load_prompt("plan_system").template.strip()},
-        {"role": "user", "content": load_prompt("plan_user").substitute(request=_request_of(task)).rstrip()},
-    ]
+        {"role": "user", "content": load_prompt("plan_user").substitute(request=request).rstrip()},
+    ], PromptSlots(request.strip()))
 
 
 def render_plan_prompt(task: Any) -> str:

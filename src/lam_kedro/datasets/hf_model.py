@@ -11,7 +11,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
-from lam_kedro.training.bundle import ModelBundle
+from lam_kedro.model.bundle import ModelBundle
 
 
 class HFModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
@@ -29,7 +29,7 @@ class HFModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
         self.metadata = metadata
 
     def _load(self) -> ModelBundle:
-        from lam_kedro.training.models import load_bundle
+        from lam_kedro.model.loading import load_bundle
 
         try:
             return load_bundle(Path(self._path), self._task, self._dtype)
@@ -37,7 +37,7 @@ class HFModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
             raise DatasetError(f"HFModelDataset: {err}; run the pipeline that writes it first") from err
 
     def _save(self, data: ModelBundle) -> None:
-        from lam_kedro.training.models import save_bundle
+        from lam_kedro.model.loading import save_bundle
 
         if not isinstance(data, ModelBundle):
             raise DatasetError(f"HFModelDataset({self._path}) saves a ModelBundle, got {type(data).__name__}")

@@ -18,8 +18,8 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
-from lam_kedro.training.bundle import ModelBundle
-from lam_kedro.training.policy import decode_config
+from lam_kedro.model.bundle import ModelBundle
+from lam_kedro.model.policy import decode_config
 
 __all__ = ["MlflowRegisteredModelDataset", "default_pip_requirements"]
 
@@ -44,7 +44,7 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
     """One alias of a registered model (``lam@lam1``; the reward model is ``lam-reward@...``).
 
     ``task`` (``causal_lm`` | ``seq_cls``) is used on load; left out, it comes from the bundle's
-    ``lam_info.json`` or its architecture. ``generate`` is the ``training.policy.DecodeConfig`` the
+    ``lam_info.json`` or its architecture. ``generate`` is the ``model.policy.DecodeConfig`` the
     served pyfunc decodes with (its ``model_config``: the keys given, validated here so that a bad
     key fails at once; none given: ``DecodeConfig()``, ``evaluation.generate``'s default). ``tags``
     are added to every version.
@@ -82,8 +82,8 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
         import mlflow
         from mlflow import MlflowClient
 
+        from lam_kedro.model.loading import save_bundle
         from lam_kedro.serving.pyfunc import LAMPyfuncModel, signature_for
-        from lam_kedro.training.models import save_bundle
 
         if not isinstance(data, ModelBundle):
             raise DatasetError(f"MlflowRegisteredModelDataset saves a ModelBundle, got {type(data).__name__}")
@@ -121,7 +121,7 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
         import mlflow
         from mlflow.exceptions import MlflowException
 
-        from lam_kedro.training.models import load_bundle
+        from lam_kedro.model.loading import load_bundle
 
         try:
             local = mlflow.artifacts.download_artifacts(artifact_uri=self.uri)

@@ -18,6 +18,9 @@ from lam_kedro.env.controls import DIALOGS, DOCUMENT_SPEC, MENUS, QUICK_ACCESS, 
 from lam_kedro.env.document import Document, Paragraph, Table
 from lam_kedro.env.types import Control, Span
 
+#: What a click runs, by the control's ``cmd``: the ribbon's commands, and opening a dialog (the
+#: dialogs use the commands, so the commands do not import them).
+_COMMANDS = {**ui_commands.COMMANDS, "open_dialog": ui_dialogs.open_dialog}
 #: How many edits Undo can walk back (each holds a document copy).
 UNDO_DEPTH = 20
 
@@ -207,7 +210,7 @@ class WordUI:
             return ui_dialogs.click(self, spec)
         if double and spec.cmd == "click_document":
             return ui_commands.select_word(self)
-        return ui_commands.COMMANDS[spec.cmd](self, spec.arg)
+        return _COMMANDS[spec.cmd](self, spec.arg)
 
     def set_edit_text(self, spec: Spec, text: str) -> None:
         self.menu = None

@@ -1,7 +1,7 @@
 """What clicking a ribbon control or a menu item does: the command table of the UI.
 
 Each command is ``fn(ui, arg)`` where ``arg`` comes from the control's row in ``controls``;
-``COMMANDS`` maps the row's ``cmd`` to it, so a click is one dict lookup. Commands that change
+``COMMANDS`` maps the row's ``cmd`` to it (``WordUI`` adds ``open_dialog`` from ``ui_dialogs``), so a click is one dict lookup. Commands that change
 the document call ``ui.begin_edit()`` first (the undo snapshot) and raise ``ActionError`` when
 the click cannot do anything sensible (Paste with an empty clipboard, Cut with no selection).
 """
@@ -12,7 +12,6 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from lam_kedro.env import ui_dialogs
 from lam_kedro.env.actions import ActionError
 from lam_kedro.env.controls import (
     COLORS,
@@ -323,7 +322,6 @@ COMMANDS: dict[str, Callable[[WordUI, Any], Any]] = {
     "noop": noop,
     "ribbon_field": noop,
     "open_menu": open_menu,
-    "open_dialog": ui_dialogs.open_dialog,
     "close_document": close_document,
     "cut": cut,
     "copy": copy,

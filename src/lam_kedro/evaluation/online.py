@@ -21,10 +21,10 @@ from tqdm.auto import tqdm
 
 from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
+from lam_kedro.agent.seeds import unit_hash
 from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
-from lam_kedro.training.exploration import _unit
-from lam_kedro.training.policy import DecodeConfig, decode_config, lam_policy
+from lam_kedro.model.policy import DecodeConfig, decode_config, lam_policy
 
 __all__ = ["ONLINE_METRICS", "ActorSpec", "build_policy", "online_family_table", "online_metrics", "rollout_actor",
            "select_held_out", "task_coverage"]
@@ -68,7 +68,7 @@ class ActorSpec:
 def build_policy(spec: ActorSpec, plans: Mapping[str, Sequence[str]]) -> Any:
     """The policy ``spec`` describes; ``plans`` maps task_id to the task's plan (the first
     ``<Previous Plans:>``, as in training, when ``use_task_plan``). A LAM is
-    ``training.policy.lam_policy``, the policy Phase 3 explores with and serving answers with."""
+    ``model.policy.lam_policy``, the policy Phase 3 explores with and serving answers with."""
     from lam_kedro.agent.policies import RandomPolicy, TextPolicy
 
     def plan_for(task: Any) -> Sequence[str]:
@@ -218,7 +218,7 @@ def select_held_out(tasks: Sequence[InstantiatedTask], max_tasks: int | None, se
         return tasks[:max_tasks]
     if selection != "stratified":
         raise ValueError(f"online.selection must be 'stratified' or 'first', not {selection!r}")
-    order = sorted(range(len(tasks)), key=lambda i: _unit(seed, "online", tasks[i].task_id))
+    order = sorted(range(len(tasks)), key=lambda i: unit_hash(seed, "online", tasks[i].task_id))
     rank: dict[int, int] = {}
     seen: dict[str, int] = {}
     for i in order:

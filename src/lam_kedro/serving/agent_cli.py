@@ -1,6 +1,6 @@
 """``lam agent``: run a LAM on one task in the simulated Word, step by step, behind the safety layer.
 
-The model is run exactly as the online evaluation runs it: ``training.policy.lam_policy`` (the
+The model is run exactly as the online evaluation runs it: ``model.policy.lam_policy`` (the
 function ``evaluation.online.build_policy``, Phase 3's exploration and ``lam serve`` build the LAM
 with) from the same decode config (``evaluation.generate`` of the project's
 ``conf/base/parameters_evaluation.yml``; ``--constrained``, ``--max-new-tokens`` and ``--allow``
@@ -50,9 +50,9 @@ from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
 from lam_kedro.env.safe_paths import UnsafePathError, confined, id_problem
 from lam_kedro.env.types import FUNCTIONS, Action, Observation, Task
+from lam_kedro.model.policy import DecodeConfig, decode_config
 from lam_kedro.serving.cli import print_step
 from lam_kedro.serving.safety import ConfirmationRequest, SafePolicy, SafetyConfig
-from lam_kedro.training.policy import DecodeConfig, decode_config
 
 __all__ = [
     "DEFAULT_TASK_FILE",
@@ -564,7 +564,7 @@ def _safe_name(name: str) -> str:
 @click.option("--policy", type=click.Choice(["lam", "scripted"]), default="lam", show_default=True,
               help="scripted: the task family's expert instead of a model (for checking a task or a setup)")
 @click.option("--constrained/--no-constrained", default=None,
-              help="constrained action decoding (training.decoding) or plain generate "
+              help="constrained action decoding (model.decoder) or plain generate "
                    "[default: evaluation.generate.constrained, true]")
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=None,
               help="generation budget per answer [default: evaluation.generate.max_new_tokens, 256]")
@@ -631,7 +631,7 @@ def agent_command(
         inner: Any = ScriptedPolicy(name="expert")
         click.echo("policy: the scripted expert")
     else:
-        from lam_kedro.training.policy import lam_policy
+        from lam_kedro.model.policy import lam_policy
 
         updates = {"functions": tuple(config.allowed_functions)}
         if constrained is not None:

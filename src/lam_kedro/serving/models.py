@@ -3,7 +3,7 @@
 ``lam agent``, ``lam serve`` and the benchmarks all call ``load_lam``; the tracking store is the
 project's own (``conf/base/mlflow.yml``, default ``sqlite:///mlflow.db``) unless
 ``MLFLOW_TRACKING_URI`` or ``--tracking-uri`` says otherwise. The decoder is
-``training.policy.lam_generate`` from a ``DecodeConfig`` (the one way every LAM acts, re-exported
+``model.policy.lam_generate`` from a ``DecodeConfig`` (the one way every LAM acts, re-exported
 here): constrained action decoding by default, or plain ``generate``.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lam_kedro.training.bundle import ModelBundle
-from lam_kedro.training.policy import DecodeConfig, decode_config, lam_generate
+from lam_kedro.model.bundle import ModelBundle
+from lam_kedro.model.policy import DecodeConfig, decode_config, lam_generate
 
 __all__ = ["DEFAULT_MODEL_URI", "DecodeConfig", "ModelNotFoundError", "decode_config", "lam_generate", "load_lam",
            "resolve_tracking_uri"]
@@ -52,7 +52,7 @@ def resolve_tracking_uri(tracking_uri: str | None = None, project: Path | str | 
 
 def load_lam(model: str = DEFAULT_MODEL_URI, tracking_uri: str | None = None, dtype: str | None = None) -> ModelBundle:
     """A ``ModelBundle`` from ``models:/<name>@<alias>`` / ``models:/<name>/<version>`` or an HF folder."""
-    from lam_kedro.training.models import load_bundle
+    from lam_kedro.model.loading import load_bundle
 
     if not model.startswith(("models:/", "runs:/")):
         path = Path(model)

@@ -1,7 +1,7 @@
 """The LAM as an MLflow pyfunc model: records in, action JSON out, through the agent's own prompt code.
 
 What the registry serves is what evaluation measured: prompts come from ``agent.prompt``
-(``step_messages``, the same slots as training), text from ``training.policy.lam_generate`` (the
+(``step_messages``, the same slots as training), text from ``model.policy.lam_generate`` (the
 decoder every LAM policy is built on: exploration, evaluation, ``lam agent``, ``lam serve``) and
 the output is checked by ``parse_action_output``. A model's mistake is a value (a JSON object
 with ``error`` and the raw text), never an exception.
@@ -13,8 +13,8 @@ asks for a plan (Phase 1's skill) -> ``{"plan": [...]}``. For a reward model (``
 a record also carries ``action`` (the action JSON) -> ``{"reward": float}``. ``signature_for``
 is the MLflow signature of these records, so ``mlflow models serve`` checks requests against it.
 
-The model config is a ``training.policy.DecodeConfig`` (unknown keys fail at load, naming the key):
-decoding is constrained to the action grammar (``training.decoding``) unless it says
+The model config is a ``model.policy.DecodeConfig`` (unknown keys fail at load, naming the key):
+decoding is constrained to the action grammar (``model.decoder``) unless it says
 ``constrained: false``.
 """
 
@@ -69,8 +69,8 @@ class LAMPyfuncModel(mlflow.pyfunc.PythonModel):
     """Loads the HF folder logged as artifact ``hf_model``; ``model_config`` is a ``DecodeConfig``'s keys."""
 
     def load_context(self, context: Any) -> None:
-        from lam_kedro.training.models import load_bundle
-        from lam_kedro.training.policy import decode_config, lam_generate
+        from lam_kedro.model.loading import load_bundle
+        from lam_kedro.model.policy import decode_config, lam_generate
 
         decode = decode_config(getattr(context, "model_config", None), "model_config")
         self.bundle = load_bundle(context.artifacts["hf_model"])
@@ -101,7 +101,7 @@ class LAMPyfuncModel(mlflow.pyfunc.PythonModel):
         import torch
 
         from lam_kedro.agent.prompt import step_messages
-        from lam_kedro.training.formatting import to_model_messages
+        from lam_kedro.model.formatting import to_model_messages
 
         messages = step_messages(str(record["request"]), _as_list(record.get("controls")),
                                  [str(a) for a in _as_list(record.get("previous_actions"))],

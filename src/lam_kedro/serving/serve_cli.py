@@ -1,6 +1,6 @@
 """`lam serve`: the LAM behind an OpenAI-compatible endpoint that UFO (or any OpenAI client) can call.
 
-The model decodes with ``training.policy.lam_generate`` from the decode config the evaluation
+The model decodes with ``model.policy.lam_generate`` from the decode config the evaluation
 measured (``evaluation.generate`` of the project's ``conf/base/parameters_evaluation.yml``, else
 the defaults); ``--constrained`` and ``--max-new-tokens`` override single keys.
 """
@@ -65,7 +65,7 @@ def ufo_config_lines(base_url: str, model_name: str, auth: bool, version: str = 
 @click.option("--no-auth", is_flag=True, default=False,
               help="serve without an API key (only on a trusted host: anyone who reaches the port can use it)")
 @click.option("--constrained/--no-constrained", default=None,
-              help="decode actions under the action grammar (training.decoding) or plainly "
+              help="decode actions under the action grammar (model.decoder) or plainly "
                    "[default: evaluation.generate.constrained, true]")
 @click.option("--max-body-bytes", default=DEFAULT_MAX_BODY_BYTES, show_default=True, type=click.IntRange(min=1),
               help="larger request bodies are refused with 413")
@@ -110,9 +110,9 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
         click.secho(f"warning: serving without authentication on {host}: anyone who can reach it can use it",
                     fg="yellow", err=True)
 
+    from lam_kedro.model.policy import decode_config
     from lam_kedro.serving.agent_cli import evaluation_settings
     from lam_kedro.serving.safety import SafetyConfig
-    from lam_kedro.training.policy import decode_config
 
     try:
         safety = SafetyConfig.from_file(safety_config) if safety_config else SafetyConfig()

@@ -108,7 +108,7 @@ def bundle_token_counter(bundle: Any, reserve: int = 0) -> TokenCounter:
     The window is the model's ``max_position_embeddings``; ``reserve`` the positions the decoder
     keeps for its answer (``decode_reserve``).
     """
-    from lam_kedro.training.generation import encode_prompt
+    from lam_kedro.model.generation import encode_prompt
 
     tokenizer = bundle.tokenizer
     config = getattr(bundle.model, "config", None)
@@ -207,7 +207,7 @@ class _Model:
         self.counter = counter
         self.guard = guard
         self.replicas = len(replicas)
-        # the constrained decoder takes the <Document:> slot out before the model reads the prompt
+        # the constrained decoder reads the document from the prompt's slots: its model does not read it
         self._reads_document = not all(hasattr(g, "read_document") for g in replicas)
         self._free: queue.Queue[Generate] = queue.Queue()
         for g in replicas:
@@ -229,7 +229,7 @@ class _Model:
 
     def answer(self, prompt: ChatPrompt, prompt_tokens: int, max_tokens: int | None, user: str | None) -> _Answer:
         """The answer to a parsed prompt (``read`` first), cut at ``max_tokens`` tokens."""
-        messages = prompt.messages()
+        messages = prompt.messages(document=self._reads_document)
         generate = self._free.get()  # FIFO: waiting requests are served in arrival order
         try:
             raw = generate(messages)

@@ -41,6 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from lam_kedro.agent import slots as lam_slots
 from lam_kedro.agent.prompt import (
     parse_action_output,
     parse_plan_output,
@@ -79,8 +80,13 @@ class PromptError(ValueError):
     """The request's messages cannot be read as a LAM prompt; the message says what is missing."""
 
 
-#: The slot every step prompt has, in both dialects.
-CONTROLS_SLOT = "Available Control Item"
+def _slot_name(header: str) -> str:
+    """``"<User Request:>"`` -> ``"User Request"``: a slot as ``split_slots`` names it."""
+    return header[1:-2]
+
+
+#: The slot every step prompt has, in both dialects (the header ``agent.prompt`` renders).
+CONTROLS_SLOT = _slot_name(lam_slots.CONTROLS_SLOT)
 #: Where the request is, most specific first: UFO's sub-task, then the whole request.
 REQUEST_SLOTS: tuple[str, ...] = (
     "Sub-task for you to complete",
@@ -89,7 +95,8 @@ REQUEST_SLOTS: tuple[str, ...] = (
     "Overall User Request",
 )
 #: Slots of this project's own prompt; a prompt using only these is answered in the ``lam`` dialect.
-LAM_SLOTS = frozenset({CONTROLS_SLOT, "User Request", "Previous Actions", "Previous Plans", "Document", "Plan"})
+LAM_SLOTS = frozenset(_slot_name(h) for h in (lam_slots.CONTROLS_SLOT, lam_slots.REQUEST_SLOT, lam_slots.ACTIONS_SLOT,
+                                                lam_slots.PLAN_SLOT, lam_slots.DOCUMENT_SLOT, lam_slots.PLAN_ANSWER_SLOT))
 _PLAN_SLOTS: tuple[str, ...] = ("Previous Plans", "Your Next Plan", "Previous Plan")
 _HISTORY_SLOTS: tuple[str, ...] = ("Step History",)
 
@@ -122,12 +129,13 @@ class ChatPrompt:
     history_skipped: int = 0
 
     def messages(self, document: bool = True) -> list[dict[str, str]]:
-        """The canonical prompt the model is fed: the same renderer as training and evaluation
-        (``document=False``: without the ``<Document:>`` slot, as the constrained decoder reads it)."""
+        """The canonical prompt the model is fed: the same renderer as training and evaluation, with
+        the slots read here as data (``agent.slots.Messages.slots``, what the constrained decoder reads).
+        ``document=False``: without the ``<Document:>`` slot in the text (the decoder reads the slots')."""
         if self.kind == "plan":
             return plan_messages(self.request)
         return step_messages(self.request, self.controls, self.previous_actions, self.previous_plan,
-                             self.document if document else None)
+                             self.document if document else None, observed=self.document)
 
 
 # -- reading the messages ----------------------------------------------------------------------

@@ -7,7 +7,7 @@ attempt gets its own seed derived from ``(seed, task_id, attempt)``, and the pol
 fresh from that seed, so an attempt's result does not depend on which tasks ran before it or
 how the task list is ordered.
 
-The model's policy is ``training.policy.lam_policy``, the one evaluation and serving build, from
+The model's policy is ``model.policy.lam_policy``, the one evaluation and serving build, from
 the ``decode`` block of ``ExplorationParams``: by default it samples (``do_sample: true``) within
 the action grammar, so every attempt is a valid action sequence and differs from the greedy
 policy that evaluation measures only by the sampling.
@@ -15,7 +15,6 @@ policy that evaluation measures only by the sampling.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -26,9 +25,10 @@ from tqdm.auto import tqdm
 from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.policies import Policy
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
+from lam_kedro.agent.seeds import unit_hash
 from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
-from lam_kedro.training.policy import DecodeConfig, config_errors, decode_config, lam_policy
+from lam_kedro.model.policy import DecodeConfig, config_errors, decode_config, lam_policy
 
 __all__ = [
     "ExplorationParams",
@@ -50,15 +50,9 @@ logger = logging.getLogger(__name__)
 PolicyFactory = Callable[[int], Policy]
 
 
-def _unit(*parts: Any) -> float:
-    """A fixed pseudo-random number in [0, 1) from ``parts``: stable across runs and Python versions."""
-    digest = hashlib.sha1("|".join(str(p) for p in parts).encode()).hexdigest()
-    return int(digest[:12], 16) / 16**12
-
-
 def attempt_seed(seed: int, task_id: str, attempt: int) -> int:
     """The seed of one attempt at one task: independent of task order, different per attempt."""
-    return int(_unit(seed, task_id, attempt) * 2**31)
+    return int(unit_hash(seed, task_id, attempt) * 2**31)
 
 
 def select_tasks(tasks: Sequence[InstantiatedTask], max_tasks: int | None, seed: int) -> list[InstantiatedTask]:
@@ -69,14 +63,14 @@ def select_tasks(tasks: Sequence[InstantiatedTask], max_tasks: int | None, seed:
     runnable = [t for t in tasks if t.family]
     if max_tasks is None or max_tasks >= len(runnable):
         return runnable
-    chosen = set(sorted(range(len(runnable)), key=lambda i: _unit(seed, runnable[i].task_id))[: max(0, max_tasks)])
+    chosen = set(sorted(range(len(runnable)), key=lambda i: unit_hash(seed, runnable[i].task_id))[: max(0, max_tasks)])
     return [t for i, t in enumerate(runnable) if i in chosen]
 
 
 class ExplorationParams(BaseModel):
     """An exploration's config block (``phase3.exploration``, ``reward_model.rollouts``); unknown keys fail.
 
-    ``decode`` is a ``training.policy.DecodeConfig``; when it leaves ``do_sample`` out, exploration
+    ``decode`` is a ``model.policy.DecodeConfig``; when it leaves ``do_sample`` out, exploration
     samples (``do_sample: true``), within the action grammar unless ``constrained: false``.
     """
 

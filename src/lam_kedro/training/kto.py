@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from lam_kedro.agent.prompt import step_examples
-from lam_kedro.training.formatting import sft_row
+from lam_kedro.model.formatting import sft_row
 
 __all__ = ["kto_rows", "kto_config", "train_kto"]
 

@@ -42,7 +42,7 @@ from typing import Any
 
 import torch
 
-from lam_kedro.training.formatting import to_model_messages
+from lam_kedro.model.formatting import to_model_messages
 
 __all__ = [
     "Args",

@@ -26,8 +26,8 @@ import torch
 from transformers import set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
-from lam_kedro.training.bundle import ModelBundle
-from lam_kedro.training.models import count_parameters
+from lam_kedro.model.bundle import ModelBundle
+from lam_kedro.model.loading import count_parameters
 
 __all__ = ["CURVE_KEYS", "SUMMARY_KEYS", "build_trainer", "history_to_curves", "lora_config", "sft_config", "train_sft", "training_report"]
 

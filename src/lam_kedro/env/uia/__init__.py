@@ -13,14 +13,8 @@ package imports on any platform.
 
 from __future__ import annotations
 
-from lam_kedro.env.uia.backend import (
-    INSTALL_HINT,
-    UIABackendUnavailable,
-    UIAWordEnv,
-    WordSession,
-    prepare_document,
-    require_pywinauto,
-)
+from lam_kedro.env.uia.availability import INSTALL_HINT, UIABackendUnavailable, require_pywinauto
+from lam_kedro.env.uia.backend import UIAWordEnv, WordSession, prepare_document
 from lam_kedro.env.uia.dispatch import (
     ControlTarget,
     bind,

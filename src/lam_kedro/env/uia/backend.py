@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Iterable
@@ -25,39 +24,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lam_kedro.env.types import Action, Control, Observation, Task
+from lam_kedro.env.uia.availability import require_pywinauto
 from lam_kedro.env.uia.dispatch import ControlTarget, bind, dispatch
 from lam_kedro.env.uia.tree import DEFAULT_CONTROL_TYPES, ControlNode, observation_from_tree
 from lam_kedro.env.word_env import check_task, episode_step
 
-__all__ = [
-    "INSTALL_HINT", "UIABackendUnavailable", "UIAWordEnv", "WordSession", "prepare_document", "require_pywinauto",
-]
-
-INSTALL_HINT = 'install lam-kedro[windows] on Windows (pip install "lam-kedro[windows]")'
-
-
-class UIABackendUnavailable(RuntimeError):
-    """The UI Automation backend cannot run here: not Windows, or pywinauto is missing."""
-
-
-def require_pywinauto(platform: str | None = None) -> Any:
-    """The ``pywinauto`` module, or ``UIABackendUnavailable`` saying how to get it.
-
-    ``platform`` defaults to ``sys.platform``; the backend drives real Word through UI
-    Automation, which exists on Windows only.
-    """
-    platform = sys.platform if platform is None else platform
-    if platform != "win32":
-        raise UIABackendUnavailable(
-            f"the UI Automation backend drives Microsoft Word on Windows; this is {platform!r}. "
-            f"To use it, {INSTALL_HINT}; elsewhere use the simulated lam_kedro.env.WordEnv."
-        )
-    try:
-        import pywinauto
-    except ImportError as err:
-        raise UIABackendUnavailable(f"pywinauto is not installed: {INSTALL_HINT}") from err
-    return pywinauto
-
+__all__ = ["UIAWordEnv", "WordSession", "prepare_document"]
 
 class WordSession(Protocol):
     """The live side of ``UIAWordEnv``: one Word window on one .docx file."""

@@ -23,7 +23,7 @@ from typing import Any
 
 from lam_kedro.env.actions import ActionError
 from lam_kedro.env.types import Control
-from lam_kedro.env.uia.backend import UIABackendUnavailable, require_pywinauto
+from lam_kedro.env.uia.availability import UIABackendUnavailable, require_pywinauto
 from lam_kedro.env.uia.dispatch import escape_keys
 from lam_kedro.env.uia.tree import ControlNode, save_tree
 

@@ -6,7 +6,7 @@ import statistics
 from typing import Any
 
 from lam_kedro.agent.schema import TaskPlan, Trajectory
-from lam_kedro.training.bundle import ModelBundle
+from lam_kedro.model.bundle import ModelBundle
 
 
 def build_base_model(
@@ -18,7 +18,7 @@ def build_base_model(
     JSON keys are few tokens) and builds a small LM from config; ``gguf`` and ``hf`` load a
     pretrained model and ignore the data.
     """
-    from lam_kedro.training.models import build_base_model as build
+    from lam_kedro.model.loading import build_base_model as build
 
     return build(task_plans_train, train_trajectories, params)
 
@@ -29,8 +29,8 @@ def describe_base_model(base_model: ModelBundle, train_trajectories: list[Trajec
 
     Token counts are what training cost scales with, so they are reported next to the size.
     """
-    from lam_kedro.training.formatting import step_rows
-    from lam_kedro.training.generation import encode_prompt
+    from lam_kedro.model.formatting import step_rows
+    from lam_kedro.model.generation import encode_prompt
 
     rows = step_rows(train_trajectories[: int(params.get("describe_trajectories", 50))], base_model.info)
     prompt = [len(encode_prompt(base_model, r["prompt"])) for r in rows]

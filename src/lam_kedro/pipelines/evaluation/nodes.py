@@ -44,7 +44,7 @@ def _loader(models: Mapping[str, Loader | None], generation: str) -> tuple[Loade
 
 def _generate_for(loader: Loader, p: EvaluationParams) -> Callable[[list[dict[str, str]]], str]:
     """The generation's decoder from ``evaluation.generate``, as ``lam_policy`` builds it online."""
-    from lam_kedro.training.policy import lam_generate
+    from lam_kedro.model.policy import lam_generate
 
     return lam_generate(loader(), p.generate)
 

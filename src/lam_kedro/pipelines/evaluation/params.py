@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lam_kedro.training.policy import DecodeConfig
+from lam_kedro.model.policy import DecodeConfig
 
 
 class _Strict(BaseModel):

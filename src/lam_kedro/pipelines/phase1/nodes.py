@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from lam_kedro.agent.schema import TaskPlan
-from lam_kedro.training.bundle import ModelBundle
+from lam_kedro.model.bundle import ModelBundle
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def train_lam1(
     ``keep_checkpoints``) plus ``eval_fraction``, ``max_train_rows``, ``max_eval_rows`` and
     ``seed`` for the row split.
     """
-    from lam_kedro.training.formatting import plan_rows, train_eval_split
+    from lam_kedro.model.formatting import plan_rows, train_eval_split
     from lam_kedro.training.sft import train_sft
 
     rows = plan_rows(task_plans_train, base_model.info)

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from lam_kedro.agent.schema import Trajectory
-from lam_kedro.training.bundle import ModelBundle
+from lam_kedro.model.bundle import ModelBundle
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def train_lam2(
     the previous actions and plan as a served policy will see them (``history_slots``).
     ``params`` (``phase2.training``) is ``train_sft``'s block plus the row split's keys.
     """
-    from lam_kedro.training.formatting import step_rows, train_eval_split
+    from lam_kedro.model.formatting import step_rows, train_eval_split
     from lam_kedro.training.sft import train_sft
 
     rows = step_rows(train_trajectories, lam1.info)

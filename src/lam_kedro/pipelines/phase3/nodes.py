@@ -18,8 +18,8 @@ from pydantic import Field
 
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env.document import Document
+from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.pipelines.trajectories.rollout import load_documents
-from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.exploration import (
     ExplorationParams,
     expert_failure_check,
@@ -50,7 +50,7 @@ def explore_failed_tasks(
 
     ``params`` (``phase3.exploration``, ``Phase3Exploration``): ``attempts``, ``max_tasks`` (null:
     all), ``max_steps``, ``seed``, ``stop_on_success`` and ``decode``, the ``DecodeConfig`` of
-    ``training.policy.lam_policy`` (sampled within the action grammar by default).
+    ``model.policy.lam_policy`` (sampled within the action grammar by default).
     """
     p = Phase3Exploration.parse(params, "phase3.exploration")
     tasks = select_tasks(exploration_tasks, p.max_tasks, p.seed)
@@ -72,7 +72,7 @@ def lam3_rows(train_trajectories: list[Trajectory], new: list[Trajectory], info:
     seeded sample of all rows would keep about 800 of 11,000, so a handful of them) plus a seeded
     sample of the expert's steps up to ``max_train_rows`` in all (the new steps are all kept even when
     they alone exceed it; no expert step is added then); the eval rows are the expert's."""
-    from lam_kedro.training.formatting import step_rows, train_eval_split
+    from lam_kedro.model.formatting import step_rows, train_eval_split
 
     new_rows = step_rows(new, info)
     cap = params.get("max_train_rows")

@@ -15,8 +15,8 @@ from typing import Any
 
 from lam_kedro.agent.prompt import step_examples
 from lam_kedro.agent.schema import Trajectory
-from lam_kedro.training.bundle import ModelBundle
-from lam_kedro.training.exploration import _unit
+from lam_kedro.agent.seeds import unit_hash
+from lam_kedro.model.bundle import ModelBundle
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def select_steps(lam3_rollouts: list[Trajectory], params: dict[str, Any]) -> lis
     rows = []
     for group in groups:
         if cap is not None and len(group) > int(cap):
-            keep = set(sorted((t.trajectory_id for t in group), key=lambda i: _unit(seed, "phase4", i))[: int(cap)])
+            keep = set(sorted((t.trajectory_id for t in group), key=lambda i: unit_hash(seed, "phase4", i))[: int(cap)])
             group = [t for t in group if t.trajectory_id in keep]
         for traj in group:
             for i, ex in enumerate(step_examples(traj)):
@@ -94,7 +94,7 @@ def train_lam4(
         model, curves = train(lam3.model, lam3.tokenizer, [{**r, "episode": r["trajectory_id"]} for r in phase4_steps],
                               [r["score"] for r in phase4_steps], args, peft_config=peft_config, info=lam3.info)
     else:
-        from lam_kedro.training.formatting import sft_row
+        from lam_kedro.model.formatting import sft_row
         from lam_kedro.training.kto import train_kto
 
         rows = [{**sft_row(r["messages"], r["target"], lam3.info), "label": bool(r["success"])} for r in phase4_steps]

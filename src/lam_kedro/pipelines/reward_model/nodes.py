@@ -18,12 +18,12 @@ import pandas as pd
 from pydantic import Field
 
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
+from lam_kedro.agent.seeds import unit_hash
 from lam_kedro.env.document import Document
+from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.pipelines.trajectories.rollout import load_documents
-from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.exploration import (
     ExplorationParams,
-    _unit,
     explore,
     model_policy_factory,
     select_tasks,
@@ -68,7 +68,7 @@ def collect_lam3_rollouts(
     params: dict[str, Any],
 ) -> tuple[list[Trajectory], dict[str, Any]]:
     """LAM3's rollouts on the task set (``params``: ``reward_model.rollouts``, ``RolloutParams``) and
-    their summary; LAM3 acts through ``training.policy.lam_policy`` with the block's ``decode``."""
+    their summary; LAM3 acts through ``model.policy.lam_policy`` with the block's ``decode``."""
     p = RolloutParams.parse(params, "reward_model.rollouts")
     tasks = rollout_task_set(exploration_tasks, train_trajectories, p)
     make_policy = model_policy_factory(lam3, tasks, p.decode, name="lam3")
@@ -95,7 +95,7 @@ def build_reward_examples(train_trajectories: list[Trajectory], lam3_rollouts: l
     cap = params.get("max_expert_trajectories")
     expert = list(train_trajectories)
     if cap is not None and len(expert) > int(cap):
-        expert = sorted(expert, key=lambda t: _unit(seed, "expert", t.trajectory_id))[: int(cap)]
+        expert = sorted(expert, key=lambda t: unit_hash(seed, "expert", t.trajectory_id))[: int(cap)]
     rows = reward_rows(expert, "expert") + reward_rows(lam3_rollouts, "lam3")
     if not rows:
         raise ValueError("no reward-model rows: train_trajectories and lam3_rollouts are both empty")

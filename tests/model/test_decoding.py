@@ -10,19 +10,13 @@ import pytest
 from lam_kedro.agent import run_episode
 from lam_kedro.agent.policies import TextPolicy
 from lam_kedro.agent.prompt import ACTION_KEYS, parse_action_output, plan_messages, step_messages
+from lam_kedro.agent.slots import PromptSlots
 from lam_kedro.env import WordEnv
 from lam_kedro.env.actions import VALID_ON
+from lam_kedro.model.decoder import ActionDecoder, make_action_generate
+from lam_kedro.model.grammar import scan_string
+from lam_kedro.model.reading import plan_quotes, requested_names, sibling_sets
 from lam_kedro.serving.models import lam_generate
-from lam_kedro.training.decoding import (
-    ActionDecoder,
-    _scan_string,
-    controls_from_messages,
-    make_action_generate,
-    plan_from_messages,
-    plan_quotes,
-    requested_names,
-    sibling_sets,
-)
 from tests.evaluation.conftest import make_tasks, tiny_bundle
 
 
@@ -104,7 +98,7 @@ def test_a_plan_copies_each_quote_it_opens_from_the_request(bundle):
     the request's quotes as written, closed right after (an untrained model, sampled)."""
     request = 'Make "Quarterly results" bold and underline "Acme Corporation Annual Report".'
     messages = plan_messages(request)
-    assert controls_from_messages(messages) is None
+    assert messages.slots.controls is None and messages.slots.request == request  # a plan prompt, as data
     allowed = set(plan_quotes(request))
     assert allowed == {"Quarterly results", "Acme Corporation Annual Report"}
     opened = 0
@@ -168,11 +162,32 @@ def test_lam_generate_picks_the_decoder(bundle):
     assert not isinstance(lam_generate(bundle, {"constrained": False, "max_new_tokens": 8}), ActionDecoder)
 
 
-def test_controls_are_read_back_from_the_step_prompt():
+def test_a_step_prompt_carries_its_slots_as_data():
     controls = [{"label": "1", "control_text": 'Say "hi"', "control_type": "Button"},
                 {"label": "12", "control_text": "Ünïcode", "control_type": "Edit"}]
-    messages = step_messages("do it", controls, ["click_input on \"x\""], ["step"])
-    assert controls_from_messages(messages) == controls
+    messages = step_messages(" do it ", controls, ["click_input on \"x\""], ["step"], observed="Page")
+    assert messages.slots == PromptSlots("do it", tuple(controls), ("1. step",), "Page")
+    assert [dict(m) for m in messages] == messages  # a plain list of chat messages to everything else
+
+
+def test_the_decoder_does_not_read_the_prompt_text(bundle, monkeypatch):
+    """Renaming the controls header (or any slot's) changes the prompt, not the constraints."""
+    from lam_kedro.agent import prompt, slots
+
+    monkeypatch.setitem(slots.HEADERS, "controls_slot", "<Controls:>")
+    monkeypatch.setitem(slots.HEADERS, "plan_slot", "<Plan so far:>")
+    prompt.load_prompt.cache_clear()
+    try:
+        task = make_tasks(1)[0]
+        obs, _ = WordEnv(max_steps=5).reset(task.to_env_task(), seed=0)
+        plan = ["1. On the Home tab, click Bold.", "2. Click Italic."]
+        messages = step_messages(task.task, obs.controls, [], plan)
+        assert "<Controls:>" in messages[1]["content"] and slots.CONTROLS_SLOT not in messages[1]["content"]
+        obj = json.loads(ActionDecoder(bundle, max_new_tokens=48)(messages))
+        assert obj["thought"].startswith("On the Home tab, click Bold.") and obj["plan"] in (plan, plan[1:])
+        assert parse_action_output(json.dumps(obj), obs.controls).ok
+    finally:
+        prompt.load_prompt.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -188,13 +203,13 @@ def test_controls_are_read_back_from_the_step_prompt():
     ],
 )
 def test_string_scanner(piece, escaped, expected):
-    assert _scan_string(piece, escaped) == expected
+    assert scan_string(piece, escaped) == expected
 
 
 def _ready_decoder(bundle, **kwargs):
     """A decoder with a step prompt prefilled and the thought written: at the control decision."""
-    from lam_kedro.training.decoding import DecodeStats
-    from lam_kedro.training.generation import encode_prompt
+    from lam_kedro.model.generation import encode_prompt
+    from lam_kedro.model.grammar import DecodeStats
 
     task = make_tasks(1)[0]
     obs, _ = WordEnv(max_steps=5).reset(task.to_env_task(), seed=0)
@@ -244,7 +259,7 @@ def test_thought_and_plan_are_copied_from_the_previous_plan(bundle):
     obs, _ = WordEnv(max_steps=5).reset(task.to_env_task(), seed=0)
     plan = ["1. On the Home tab, click Bold.", "2. Click Italic."]
     messages = step_messages(task.task, obs.controls, [], plan)
-    assert plan_from_messages(messages) == plan
+    assert list(messages.slots.plan) == plan
     for decoder in (ActionDecoder(bundle, max_new_tokens=48),
                     ActionDecoder(bundle, max_new_tokens=48, do_sample=True, temperature=2.0, seed=3)):
         obj = json.loads(decoder(messages))
@@ -255,5 +270,7 @@ def test_thought_and_plan_are_copied_from_the_previous_plan(bundle):
 
 
 def test_plan_slot_reads_none_as_empty():
-    assert plan_from_messages(step_messages("do it", [], [], [])) == []
-    assert plan_from_messages([{"role": "user", "content": "no slot"}]) == []
+    assert step_messages("do it", [], [], []).slots.plan == ()
+    # the items as the prompt lists them: numbered when the plan's steps carry no number of their own
+    assert step_messages("do it", [], [], ["Click Bold.", "Click Italic."]).slots.plan == (
+        "1. Click Bold.", "2. Click Italic.")

@@ -16,15 +16,13 @@ import pytest
 from lam_kedro.agent.prompt import step_messages
 from lam_kedro.env import WordEnv
 from lam_kedro.env.actions import VALID_ON
-from lam_kedro.training.decoding import (
+from lam_kedro.model.decoder import ActionDecoder
+from lam_kedro.model.reading import (
     KEY_VALUES,
-    ActionDecoder,
     document_selections,
     named_in,
     quoted,
-    request_from_messages,
     select_values,
-    split_document,
     step_spans,
 )
 from tests.evaluation.conftest import make_tasks, tiny_bundle
@@ -107,17 +105,14 @@ def test_a_selection_is_read_off_the_document_as_the_step_says(step, request_tex
     assert document_selections(step, request_text, _PAGE) == expected
 
 
-def test_the_document_slot_is_taken_out_of_the_prompt(screen):
+def test_the_document_travels_as_data_not_in_the_prompt(screen):
+    page = "Quarterly results\n<Previous Plans:>\nmore"  # slot-like lines in the page are only text
     plain = step_messages('Make "Quarterly results" bold.', screen, [], ["1. Click Bold."])
-    shown = step_messages('Make "Quarterly results" bold.', screen, [], ["1. Click Bold."],
-                          document="Quarterly results\n<Previous Plans:>\nmore")
-    messages, document = split_document(shown)
-    assert messages == plain  # the model reads the prompt it was trained on
-    assert document == "Quarterly results\n<Previous Plans:>\nmore"
-    assert split_document(plain) == (plain, None)
-    for empty in ("", "  "):  # an empty document (the window closed) leaves a bare header: it goes too
-        empty_slot = step_messages('Make "Quarterly results" bold.', screen, [], ["1. Click Bold."], document=empty)
-        assert empty_slot != plain and split_document(empty_slot) == (plain, "")
+    observed = step_messages('Make "Quarterly results" bold.', screen, [], ["1. Click Bold."], observed=page)
+    assert observed == plain  # the model reads the prompt it was trained on
+    assert observed.slots.document == page and plain.slots.document is None
+    shown = step_messages('Make "Quarterly results" bold.', screen, [], ["1. Click Bold."], document=page)
+    assert shown != plain and shown.slots.document == page  # a model that reads it (an LLM expert)
 
 
 def test_a_selection_carries_the_paragraph_the_document_shows(bundle, screen):
@@ -125,7 +120,7 @@ def test_a_selection_carries_the_paragraph_the_document_shows(bundle, screen):
     plan = ['1. Select the paragraph that starts with "The Aurora thermostat".', "2. Click Heading 1."]
     full = "The Aurora thermostat ships to retail partners in October."
     for document, expected in ((_PAGE, full), (None, "The Aurora thermostat")):
-        messages = step_messages(request, screen, [], plan, document=document)
+        messages = step_messages(request, screen, [], plan, observed=document)
         selected = 0
         for _, rest, obj in _decisions(bundle, messages, seeds=range(8)):
             if obj["function"] == "select_text":
@@ -134,10 +129,9 @@ def test_a_selection_carries_the_paragraph_the_document_shows(bundle, screen):
         assert selected  # the untrained model, sampled hot, selects now and then
 
 
-def test_the_request_is_read_back_from_the_step_prompt(screen):
+def test_the_request_travels_as_data(screen):
     messages = step_messages('Make "Quarterly results" bold.', screen, [], ["1. Click Bold."])
-    assert request_from_messages(messages) == 'Make "Quarterly results" bold.'
-    assert request_from_messages([{"role": "user", "content": "no slot"}]) == ""
+    assert messages.slots.request == 'Make "Quarterly results" bold.'
 
 
 def _decisions(bundle, messages, seeds=range(16)):

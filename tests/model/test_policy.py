@@ -1,4 +1,4 @@
-"""One way to act: exploration, evaluation and serving build the LAM with ``training.policy`` from one
+"""One way to act: exploration, evaluation and serving build the LAM with ``model.policy`` from one
 ``DecodeConfig``, so greedy exploration and evaluation choose the same action on the same state, and
 exploration samples within the action grammar, reproducibly per seed."""
 
@@ -14,12 +14,12 @@ from lam_kedro.agent.prompt import parse_action_output
 from lam_kedro.env import WordEnv
 from lam_kedro.env.actions import VALID_ON
 from lam_kedro.evaluation.online import ActorSpec, build_policy, rollout_actor
+from lam_kedro.model.decoder import ActionDecoder
+from lam_kedro.model.policy import DecodeConfig, decode_config, lam_generate, lam_policy
 from lam_kedro.pipelines.evaluation.params import parse_params
 from lam_kedro.pipelines.phase3.nodes import Phase3Exploration
 from lam_kedro.pipelines.reward_model.nodes import RolloutParams
-from lam_kedro.training.decoding import ActionDecoder
 from lam_kedro.training.exploration import ExplorationParams, attempt_seed, explore, model_policy_factory
-from lam_kedro.training.policy import DecodeConfig, decode_config, lam_generate, lam_policy
 from tests.evaluation.conftest import make_tasks, tiny_bundle
 
 REPO = Path(__file__).resolve().parents[2]
@@ -110,11 +110,27 @@ def test_lam_policy_is_a_text_policy_over_the_configured_decoder(bundle):
     assert lam_policy(bundle).name == bundle.generation
     plain = lam_generate(bundle, DecodeConfig(constrained=False, max_new_tokens=8))
     assert not isinstance(plain, ActionDecoder)
-    # the constrained decoder reads the observation's document (and keeps it out of the model's prompt);
-    # plain generation would feed it to the model, so it gets none
-    assert policy.include_document and policy.generate.read_document
-    assert not lam_policy(bundle, {"read_document": False}).include_document
+    # the constrained decoder reads the observation's document from the slots; no model reads it
+    assert not policy.include_document and policy.generate.read_document
     assert not lam_policy(bundle, {"constrained": False}).include_document
+
+
+def test_lam_policy_hands_the_decoder_the_observation_as_data(bundle, tasks):
+    """The decoder gets the observation's controls and document and the plan as data; the model's
+    prompt has no <Document:> slot."""
+    seen = []
+    policy = lam_policy(bundle, {"max_new_tokens": 8}, plan_for=lambda task: ["Click Bold."])
+    decoder = policy.generate
+    policy.generate = lambda messages: seen.append(messages) or decoder(messages)
+    task = tasks[0]
+    obs, _ = WordEnv(max_steps=3).reset(task.to_env_task(), seed=0)
+    policy.reset(task.to_env_task())
+    policy.act(obs)
+    slots = seen[0].slots
+    assert slots.controls == tuple(c.to_dict() for c in obs.controls)
+    assert slots.document == obs.document and slots.plan == ("1. Click Bold.",)
+    assert slots.request == task.to_env_task().request.strip()
+    assert all("<Document:>" not in m["content"] for m in seen[0])
 
 
 def test_greedy_exploration_and_evaluation_choose_the_same_action_on_the_same_state(bundle, tasks):

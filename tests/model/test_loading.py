@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from lam_kedro.datasets import HFModelDataset
-from lam_kedro.training import models
-from lam_kedro.training.models import build_base_model
+from lam_kedro.model import loading as models
+from lam_kedro.model.loading import build_base_model
 from tests.training.phase12_data import base_params, expert_data
 
 

@@ -20,7 +20,7 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, train
 from transformers import PreTrainedTokenizerFast
 
 from lam_kedro.agent.prompt import plan_messages, render_plan_target, step_examples
-from lam_kedro.training.formatting import compact_controls
+from lam_kedro.model.formatting import compact_controls
 
 __all__ = ["CHAT_TEMPLATE", "SPECIAL_TOKENS", "corpus_texts", "train_bpe_tokenizer"]
 

@@ -8,11 +8,11 @@ import pytest
 
 from lam_kedro.agent.policies import TextPolicy
 from lam_kedro.agent.prompt import parse_action_output
+from lam_kedro.model.formatting import step_rows, to_model_messages
+from lam_kedro.model.generation import make_generate, teacher_forced_accuracy
+from lam_kedro.model.loading import build_base_model
 from lam_kedro.pipelines.phase1.nodes import train_lam1
 from lam_kedro.pipelines.phase2.nodes import train_lam2
-from lam_kedro.training.formatting import step_rows, to_model_messages
-from lam_kedro.training.generation import make_generate, teacher_forced_accuracy
-from lam_kedro.training.models import build_base_model
 from tests.training.phase12_data import base_params, expert_data, sft_params
 
 

@@ -27,8 +27,8 @@ from transformers import (
     set_seed,
 )
 
-from lam_kedro.training.bundle import ModelBundle
-from lam_kedro.training.tokenizer import CHAT_TEMPLATE, corpus_texts, train_bpe_tokenizer
+from lam_kedro.model.bundle import ModelBundle
+from lam_kedro.model.tokenizer import CHAT_TEMPLATE, corpus_texts, train_bpe_tokenizer
 
 __all__ = [
     "BASE_KINDS",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lam_kedro.agent.prompt import render_plan_target, step_examples
-from lam_kedro.training.tokenizer import SPECIAL_TOKENS, corpus_texts, train_bpe_tokenizer
+from lam_kedro.model.tokenizer import SPECIAL_TOKENS, corpus_texts, train_bpe_tokenizer
 from tests.training.phase12_data import expert_data
 
 
@@ -68,8 +68,7 @@ def test_chat_template_renders_prompts_that_prefix_the_conversation(tokenizer):
 
 def test_compact_controls_keep_every_control_and_the_other_slots():
     from lam_kedro.agent.prompt import step_messages
-    from lam_kedro.training.decoding import controls_from_messages
-    from lam_kedro.training.formatting import compact_controls, to_model_messages
+    from lam_kedro.model.formatting import compact_controls, to_model_messages
 
     controls = [{"label": "1", "control_text": "Font Color", "control_type": "SplitButton"},
                 {"label": "12", "control_text": 'Say "hi"', "control_type": "Button"}]
@@ -79,5 +78,5 @@ def test_compact_controls_keep_every_control_and_the_other_slots():
     assert user.endswith(messages[1]["content"].split("<User Request:>", 1)[1]) or "<User Request:>\nMake it red" in user
     shown = to_model_messages(messages, {"system_prompt": False, "compact_controls": True})
     assert [m["role"] for m in shown] == ["user"] and shown[0]["content"] == user
-    assert controls_from_messages(messages) == controls  # the decoder still reads the JSON prompt
+    assert list(messages.slots.controls) == controls  # the decoder reads the controls as data
     assert compact_controls("no slot here") == "no slot here"

@@ -4,7 +4,7 @@ Phase 3's exploration, the reward model's rollouts, evaluation (online, offline,
 ``lam agent``, ``lam serve`` and the registered pyfunc all turn a ``ModelBundle`` into a decoder
 with ``lam_generate(bundle, decode)``; whatever plays episodes wraps it in a ``TextPolicy`` with
 ``lam_policy(bundle, decode, name, plan_for, seed)``. What is explored and evaluated is therefore
-what is served: the same prompt code, the same constrained decoder (``training.decoding.
+what is served: the same prompt code, the same constrained decoder (``model.decoder.
 ActionDecoder``), differing only in the decode block each caller's config holds:
 
 - ``phase3.exploration.decode`` and ``reward_model.rollouts.decode``: ``do_sample: true``, sampled
@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lam_kedro.agent.policies import Generate, TextPolicy
 from lam_kedro.env.types import FUNCTIONS, Task
-from lam_kedro.training.bundle import ModelBundle
+from lam_kedro.model.bundle import ModelBundle
 
 __all__ = ["DecodeConfig", "config_errors", "decode_config", "lam_generate", "lam_policy"]
 
@@ -41,7 +41,7 @@ class DecodeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     constrained: bool = Field(True, description="decode a step's action under the action grammar "
-                                                "(training.decoding); false: plain generate, often invalid JSON")
+                                                "(model.decoder); false: plain generate, often invalid JSON")
     max_new_tokens: int = Field(256, ge=1, description="tokens the model chooses per answer (the forced "
                                                        "JSON skeleton is extra when constrained)")
     do_sample: bool = Field(False, description="sample instead of greedy; constrained: only among tokens the "
@@ -129,10 +129,10 @@ def lam_generate(bundle: ModelBundle, decode: DecodeConfig | Mapping[str, Any] |
     if seed is not None:
         kwargs["seed"] = int(seed)
     if cfg.constrained:
-        from lam_kedro.training.decoding import ActionDecoder
+        from lam_kedro.model.decoder import ActionDecoder
 
         return ActionDecoder(bundle, **kwargs)
-    from lam_kedro.training.generation import make_generate
+    from lam_kedro.model.generation import make_generate
 
     return make_generate(bundle, **kwargs)
 
@@ -143,10 +143,10 @@ def lam_policy(bundle: ModelBundle, decode: DecodeConfig | Mapping[str, Any] | N
     """The LAM as a ``TextPolicy``: ``lam_generate(bundle, decode, seed)`` behind the agent's prompt code.
 
     ``name`` defaults to the bundle's generation; ``plan_for`` fills the first ``<Previous Plans:>``;
-    ``policy_kwargs`` go to ``TextPolicy`` (``on_parse_error`` ...).
+    ``policy_kwargs`` go to ``TextPolicy`` (``on_parse_error`` ...). The policy hands the decoder each
+    observation's controls and document as data (``agent.slots.Messages.slots``); the model's prompt
+    has no ``<Document:>`` slot (the constrained decoder reads a selection off the document itself).
     """
     cfg = decode_config(decode)
     actor = name or str(getattr(bundle, "generation", None) or "lam")
-    # the constrained decoder takes the <Document:> slot out of the prompt and reads it (read_document)
-    policy_kwargs.setdefault("include_document", cfg.constrained and cfg.read_document)
     return TextPolicy(lam_generate(bundle, cfg, seed=seed), name=actor, plan_for=plan_for, **policy_kwargs)

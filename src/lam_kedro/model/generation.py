@@ -2,8 +2,8 @@
 
 The chat template is applied exactly as TRL applied it in training (``to_model_messages``, then
 ``add_generation_prompt=True``) and only the new tokens are decoded, so both decoders built on it,
-plain ``make_generate`` and the constrained ``training.decoding.ActionDecoder`` (between which
-``training.policy.lam_generate`` chooses for every LAM policy), see what SFT taught.
+plain ``make_generate`` and the constrained ``model.decoder.ActionDecoder`` (between which
+``model.policy.lam_generate`` chooses for every LAM policy), see what SFT taught.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
-from lam_kedro.training.bundle import ModelBundle
-from lam_kedro.training.formatting import to_model_messages
+from lam_kedro.model.bundle import ModelBundle
+from lam_kedro.model.formatting import to_model_messages
 
 __all__ = ["encode_prompt", "make_generate", "teacher_forced_accuracy"]
 
