@@ -11,7 +11,7 @@ from lam_kedro.agent import run_episode
 from lam_kedro.agent.policies import TextPolicy
 from lam_kedro.agent.prompt import ACTION_KEYS, parse_action_output, plan_messages, step_messages
 from lam_kedro.env import WordEnv
-from lam_kedro.env.actions import VALID_ON
+from lam_kedro.env.action_table import VALID_ON
 from lam_kedro.serving.models import lam_generate
 from lam_kedro.training.decoding import (
     ActionDecoder,

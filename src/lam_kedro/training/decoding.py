@@ -11,7 +11,7 @@ the model decide only the decisions:
   skipped) and capped at ``max_string_tokens``;
 - ``control_label``: one of the labels listed in the prompt's ``<Available Control Item:>``
   slot (or ``""`` for a status-only step); ``function``: one of ``functions`` that the
-  environment accepts on that control's type (``env.actions.VALID_ON``); ``button``, booleans
+  environment accepts on that control's type (``env.action_table.VALID_ON``); ``button``, booleans
   and ``status``: their enumerations; integers: digits only.
 
 A choice is made token by token among the tokens consistent with some allowed string (the
@@ -42,9 +42,8 @@ import torch
 
 from lam_kedro.agent.expert import KEYS, Intent, PlanParseError, paragraph_around, parse_step, select_target
 from lam_kedro.agent.prompt import control_lines, strip_step_marker
-from lam_kedro.env.actions import REQUIRED, SIGNATURES, VALID_ON
+from lam_kedro.env.action_table import ACTIONS, ARG_CHOICES, REQUIRED, SIGNATURES, VALID_ON
 from lam_kedro.env.controls import MENUS, TAB_CONTROLS, TABS
-from lam_kedro.env.types import FUNCTIONS
 from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.generation import encode_prompt, make_generate
 
@@ -53,8 +52,8 @@ __all__ = [
     "plan_from_messages", "request_from_messages", "quoted", "split_document", "step_spans", "named_in",
 ]
 
-#: Arguments whose values are an enumeration rather than free text.
-_ENUMS: dict[str, tuple[str, ...]] = {"button": ("left", "right")}
+#: Arguments whose values are an enumeration rather than free text (the action table's choices).
+_ENUMS = ARG_CHOICES
 _STATUSES: tuple[str, ...] = ("CONTINUE", "FINISH")
 _JSON_ESCAPES = frozenset('"\\/bfnrt')
 #: Tokens of a forced run held back for the model to re-choose (token healing): two cover a key
@@ -389,7 +388,7 @@ class ActionDecoder:
 
     Args:
         bundle: the LAM (causal LM and tokenizer).
-        functions: the functions the model may call (an allowlist; default all of UFO's nine).
+        functions: the functions the model may call (an allowlist; default every function of the action table).
         max_new_tokens: budget of tokens the model chooses (the forced skeleton is extra); free
             text stops early when it runs out, and the JSON is still closed.
         max_string_tokens: cap for one free string (a thought, a text argument, a plan step).
@@ -426,7 +425,7 @@ class ActionDecoder:
     def __init__(
         self,
         bundle: ModelBundle,
-        functions: Sequence[str] = FUNCTIONS,
+        functions: Sequence[str] | None = None,
         max_new_tokens: int = 256,
         max_string_tokens: int = 48,
         max_plan_steps: int = 8,
@@ -442,9 +441,10 @@ class ActionDecoder:
         named_controls: bool = True,
         read_document: bool = True,
     ) -> None:
-        unknown = [f for f in functions if f not in FUNCTIONS]
+        functions = tuple(ACTIONS) if functions is None else functions
+        unknown = [f for f in functions if f not in ACTIONS]
         if unknown:
-            raise ValueError(f"unknown function(s) {unknown}; the allowed set is a subset of {list(FUNCTIONS)}")
+            raise ValueError(f"unknown function(s) {unknown}; the allowed set is a subset of {list(ACTIONS)}")
         if not functions:
             raise ValueError("functions is empty: the model could only ever say FINISH")
         self.bundle = bundle
