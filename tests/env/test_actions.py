@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from lam_kedro.env.action_table import FUNCTIONS, SIGNATURES
 from lam_kedro.env.actions import (
-    SIGNATURES,
     ActionError,
     Key,
     check_function,
@@ -14,7 +14,7 @@ from lam_kedro.env.actions import (
     validate_args,
 )
 from lam_kedro.env.controls import Spec
-from lam_kedro.env.types import FUNCTIONS, Action
+from lam_kedro.env.types import Action
 
 
 @pytest.mark.parametrize(

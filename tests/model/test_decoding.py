@@ -12,7 +12,7 @@ from lam_kedro.agent.policies import TextPolicy
 from lam_kedro.agent.prompt import ACTION_KEYS, parse_action_output, plan_messages, step_messages
 from lam_kedro.agent.slots import PromptSlots
 from lam_kedro.env import WordEnv
-from lam_kedro.env.actions import VALID_ON
+from lam_kedro.env.action_table import VALID_ON
 from lam_kedro.model.decoder import ActionDecoder, make_action_generate
 from lam_kedro.model.grammar import scan_string
 from lam_kedro.model.reading import plan_quotes, requested_names, sibling_sets

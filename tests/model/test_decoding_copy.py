@@ -15,7 +15,7 @@ import pytest
 
 from lam_kedro.agent.prompt import step_messages
 from lam_kedro.env import WordEnv
-from lam_kedro.env.actions import VALID_ON
+from lam_kedro.env.action_table import VALID_ON
 from lam_kedro.model.decoder import ActionDecoder
 from lam_kedro.model.reading import (
     KEY_VALUES,

@@ -12,7 +12,7 @@ import yaml
 from lam_kedro.agent.policies import TextPolicy
 from lam_kedro.agent.prompt import parse_action_output
 from lam_kedro.env import WordEnv
-from lam_kedro.env.actions import VALID_ON
+from lam_kedro.env.action_table import VALID_ON
 from lam_kedro.evaluation.online import ActorSpec, build_policy, rollout_actor
 from lam_kedro.model.decoder import ActionDecoder
 from lam_kedro.model.policy import DecodeConfig, decode_config, lam_generate, lam_policy

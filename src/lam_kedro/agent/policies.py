@@ -11,11 +11,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Protocol, runtime_checkable
 
 from lam_kedro.agent.prompt import history_slots, parse_action_output, step_messages
-from lam_kedro.env.actions import VALID_ON
+from lam_kedro.env.action_table import ACTIONS, REQUIRED, VALID_ON
 from lam_kedro.env.types import Action, Observation, Task, UIStep
 
 __all__ = [
@@ -159,15 +158,24 @@ class ScriptedPolicy(StepsPolicy):
         self.set_steps(get_family(task.family).solution(task.params))
 
 
-@cache
 def _functions_for(control_type: str) -> tuple[str, ...]:
-    """Functions the environment accepts on this control type (its ``VALID_ON`` table), minus
-    ``summary``, which is valid everywhere but does nothing and is sampled separately."""
+    """Functions the action table allows on this control type (``VALID_ON``, in table order),
+    minus ``summary``, which is valid everywhere but does nothing and is sampled separately."""
     return tuple(
         f
         for f, allowed in VALID_ON.items()
         if f != "summary" and (allowed is None or control_type in allowed)
     )
+
+
+def _plain_args(function: str, word: str) -> dict[str, Any]:
+    """Valid args for a function with no sampler of its own: its defaults, else the first allowed
+    value, a word of the document, 1 or False."""
+    plain = {str: word, int: 1, bool: False}
+    return {
+        a.name: a.default if a.default is not REQUIRED else (a.choices[0] if a.choices else plain.get(a.type))
+        for a in ACTIONS[function].args
+    }
 
 
 _KEYS: tuple[str, ...] = ("^b", "^i", "^u", "^e", "^a", "^z", "{ENTER}", "{ESC}", "{BACKSPACE}", "{END}", "x")
@@ -209,7 +217,7 @@ class RandomPolicy:
             return {"wheel_dist": rng.choice([-5, -1, 1, 5])}
         if function == "summary":
             return {"text": word}
-        return {}
+        return _plain_args(function, word)
 
     def act(self, obs: Observation) -> Decision:
         rng = self._rng

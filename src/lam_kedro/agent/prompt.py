@@ -16,15 +16,19 @@ from importlib.resources import files
 from string import Template
 from typing import Any
 
+from lam_kedro.agent.schema import ACTION_FIELDS, ACTION_KEYS, action_fields
 from lam_kedro.agent.slots import CONTROLS_SLOT, DOCUMENT_SLOT, HEADERS, Messages, PromptSlots
-from lam_kedro.env.types import FUNCTIONS, STATUSES, Action, Control
+from lam_kedro.env.action_table import ACTIONS
+from lam_kedro.env.types import STATUSES, Action, Control
 
 __all__ = [
     "ParsedAction",
     "control_lines",
+    "function_list",
     "load_prompt",
     "render_controls",
     "step_messages",
+    "step_system",
     "render_step_prompt",
     "render_action_target",
     "parse_action_output",
@@ -38,27 +42,8 @@ __all__ = [
     "strip_step_marker",
 ]
 
-#: Key order of the action JSON the model is trained to emit (and the order the prompt shows).
-ACTION_KEYS: tuple[str, ...] = (
-    "thought",
-    "control_label",
-    "control_name",
-    "function",
-    "args",
-    "status",
-    "plan",
-)
-
 # UFO AppAgent's CamelCase keys, accepted too so an LLM expert speaking UFO's dialect parses.
-_CAMEL = {
-    "Thought": "thought",
-    "ControlLabel": "control_label",
-    "ControlText": "control_name",
-    "Function": "function",
-    "Args": "args",
-    "Status": "status",
-    "Plan": "plan",
-}
+_CAMEL = {f.ufo: f.name for f in ACTION_FIELDS}
 
 
 @cache
@@ -124,9 +109,23 @@ def step_messages(
                         tuple(s for line in plan.splitlines() if (s := line.strip()) and s != "None"),
                         document if document is not None else observed)
     return Messages([
-        {"role": "system", "content": load_prompt("step_system").template.strip()},
+        {"role": "system", "content": step_system()},
         {"role": "user", "content": user.rstrip()},
     ], slots)
+
+
+def function_list() -> str:
+    """The prompt's list of functions, one line each, rendered from the action table:
+    ``- name(arg: type, ...): description``."""
+    return "\n".join(
+        f"- {name}({', '.join(f'{a.name}: {a.prompt_type}' for a in spec.args)}): {spec.description}"
+        for name, spec in ACTIONS.items()
+    )
+
+
+def step_system() -> str:
+    """The step prompt's system message: ``step_system.txt`` with the table's function list."""
+    return load_prompt("step_system").substitute(functions=function_list()).strip()
 
 
 def render_step_prompt(
@@ -174,16 +173,7 @@ def control_lines(content: str) -> tuple[str, list[str], list[tuple[int, dict[st
 def _action_fields(step: Any) -> dict[str, Any]:
     """The seven action fields of a ``Step``, a policy ``Decision`` or a plain mapping."""
     if isinstance(step, Mapping):
-        src = {_CAMEL.get(k, k): v for k, v in step.items()}
-        return {
-            "thought": src.get("thought", ""),
-            "control_label": str(src.get("control_label", "")),
-            "control_name": src.get("control_name", ""),
-            "function": src.get("function", ""),
-            "args": dict(src.get("args") or {}),
-            "status": src.get("status", "CONTINUE"),
-            "plan": list(src.get("plan") or []),
-        }
+        return action_fields({_CAMEL.get(k, k): v for k, v in step.items()})
     action = getattr(step, "action", None)
     if isinstance(action, Action):  # a policies.Decision
         return {
@@ -351,7 +341,7 @@ def parse_action_output(
     function, args, status = obj["function"], obj["args"], obj["status"]
     if function is None:
         function = ""
-    if not isinstance(function, str) or (function and function not in FUNCTIONS):
+    if not isinstance(function, str) or (function and function not in ACTIONS):
         return ParsedAction(error=f"unknown function {function!r}")
     if args is None:
         args = {}

@@ -7,14 +7,51 @@ field name fail loudly, and pydantic's errors name the offending field.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from lam_kedro.env.action_table import ACTIONS
 from lam_kedro.env.safe_paths import check_id
-from lam_kedro.env.types import FUNCTIONS, STATUSES, Task
+from lam_kedro.env.types import STATUSES, Task
 
-__all__ = ["TaskPlan", "InstantiatedTask", "Step", "Outcome", "Trajectory"]
+__all__ = ["ACTION_FIELDS", "ACTION_KEYS", "ActionField", "TaskPlan", "InstantiatedTask", "Step", "Outcome",
+           "Trajectory", "action_fields"]
+
+
+class ActionField(NamedTuple):
+    """One field of the action a LAM emits: our key, UFO AppAgent's CamelCase key, the value when a
+    record lacks it, and how a record's value is normalised."""
+
+    name: str
+    ufo: str
+    default: Any
+    coerce: Callable[[Any], Any]
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+#: The action fields in the order the model emits them (the prompt shows this order, ``Step``
+#: declares these fields, the UFO adapter maps them): the one list of them.
+ACTION_FIELDS: tuple[ActionField, ...] = (
+    ActionField("thought", "Thought", "", _same),
+    ActionField("control_label", "ControlLabel", "", str),
+    ActionField("control_name", "ControlText", "", _same),
+    ActionField("function", "Function", "", _same),
+    ActionField("args", "Args", None, lambda v: dict(v or {})),
+    ActionField("status", "Status", "CONTINUE", _same),
+    ActionField("plan", "Plan", None, lambda v: list(v or [])),
+)
+#: Key order of the action JSON the model is trained to emit.
+ACTION_KEYS: tuple[str, ...] = tuple(f.name for f in ACTION_FIELDS)
+
+
+def action_fields(src: Mapping[str, Any]) -> dict[str, Any]:
+    """The action fields of a snake_case mapping, in ``ACTION_KEYS`` order, defaults filled in."""
+    return {f.name: f.coerce(src.get(f.name, f.default)) for f in ACTION_FIELDS}
 
 
 class _Strict(BaseModel):
@@ -136,8 +173,8 @@ class Step(_Strict):
     @field_validator("function")
     @classmethod
     def _known_function(cls, v: str) -> str:
-        if v and v not in FUNCTIONS:
-            raise ValueError(f"unknown function {v!r}; expected one of {', '.join(FUNCTIONS)} or ''")
+        if v and v not in ACTIONS:
+            raise ValueError(f"unknown function {v!r}; expected one of {', '.join(ACTIONS)} or ''")
         return v
 
     @field_validator("status")

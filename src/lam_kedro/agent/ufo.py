@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lam_kedro.agent.prompt import strip_step_marker, summarize_action
-from lam_kedro.agent.schema import Step, TaskPlan, Trajectory
+from lam_kedro.agent.schema import ACTION_FIELDS, Step, TaskPlan, Trajectory, action_fields
 from lam_kedro.env.safe_paths import id_problem
 
 __all__ = [
@@ -307,16 +307,10 @@ def export_execution_record(traj: Trajectory) -> dict[str, Any]:
 #: Our snake_case key -> UFO AppAgent's CamelCase key.
 UFO_KEYS: dict[str, str] = {
     "observation": "Observation",
-    "thought": "Thought",
-    "control_label": "ControlLabel",
-    "control_name": "ControlText",
-    "function": "Function",
-    "args": "Args",
-    "status": "Status",
-    "plan": "Plan",
+    **{f.name: f.ufo for f in ACTION_FIELDS},
     "comment": "Comment",
 }
-_REQUIRED_UFO = ("ControlLabel", "Function", "Args", "Status")
+_REQUIRED_UFO = tuple(UFO_KEYS[k] for k in ("control_label", "function", "args", "status"))
 
 
 def _observation_text(obs: Mapping[str, Any]) -> str:
@@ -337,13 +331,7 @@ def to_ufo_app_agent_response(step: Step | Mapping[str, Any]) -> dict[str, Any]:
         src = dict(step)
     return {
         "Observation": str(src.get("observation") or ""),
-        "Thought": src.get("thought", ""),
-        "ControlLabel": str(src.get("control_label", "")),
-        "ControlText": src.get("control_name", ""),
-        "Function": src.get("function", ""),
-        "Args": dict(src.get("args") or {}),
-        "Status": src.get("status", "CONTINUE"),
-        "Plan": list(src.get("plan") or []),
+        **{UFO_KEYS[k]: v for k, v in action_fields(src).items()},
         "Comment": str(src.get("comment") or ""),
     }
 
@@ -359,14 +347,10 @@ def from_ufo_app_agent_response(d: Mapping[str, Any]) -> dict[str, Any]:
     plan = d.get("Plan") or []
     if isinstance(plan, str):
         plan = [s for s in (strip_step_marker(x) for x in plan.splitlines()) if s]
-    return {
-        "observation": d.get("Observation", ""),
-        "thought": d.get("Thought", ""),
-        "control_label": "" if d["ControlLabel"] is None else str(d["ControlLabel"]),
-        "control_name": d.get("ControlText", "") or "",
-        "function": d["Function"] or "",
-        "args": dict(d["Args"] or {}),
-        "status": d["Status"],
-        "plan": list(plan),
-        "comment": d.get("Comment", "") or "",
-    }
+    src = {f.name: d[f.ufo] for f in ACTION_FIELDS if f.ufo in d}
+    # UFO writes null for "no control" and may leave the control text or the function empty.
+    src["control_label"] = "" if d["ControlLabel"] is None else d["ControlLabel"]
+    src["control_name"] = d.get("ControlText") or ""
+    src["function"] = d["Function"] or ""
+    src["plan"] = plan
+    return {"observation": d.get("Observation", ""), **action_fields(src), "comment": d.get("Comment", "") or ""}

@@ -1,22 +1,21 @@
-"""Actions: argument validation, the dispatch table, and pywinauto key-string parsing.
+"""Actions: validation against the action table, and pywinauto key-string parsing.
 
-An action is data (``types.Action``); nothing here executes model output as code. ``validate``
-checks the function against the control's type and the args against the function's signature,
-and the dispatch table maps each function name to one handler on the UI. Anything wrong is an
-``ActionError`` whose message names the label, function or arg, which ``WordEnv.step`` turns
-into the next observation's ``error``.
+An action is data (``types.Action``); nothing here executes model output as code.
+``check_function`` checks the function against the control's type and ``validate_args`` the args
+against the function's signature, both read off ``action_table.ACTIONS`` (which also names each
+function's handler per backend). Anything wrong is an ``ActionError`` whose message names the
+label, function or arg, which ``WordEnv.step`` turns into the next observation's ``error``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lam_kedro.env.types import FUNCTIONS, STATUSES, Action
+from lam_kedro.env.action_table import ACTIONS, REQUIRED
+from lam_kedro.env.types import STATUSES, Action
 
 if TYPE_CHECKING:
     from lam_kedro.env.controls import Spec
-    from lam_kedro.env.ui import WordUI
 
 
 class ActionError(Exception):
@@ -50,132 +49,45 @@ def coerce_action(action: Any) -> Action:
     return action
 
 
-# ---------------------------------------------------------------- function signatures
-
-class Arg(NamedTuple):
-    """One parameter of a function: its type, and its default (``REQUIRED`` if none)."""
-
-    type: type
-    default: Any
-
-
-REQUIRED = object()
-
-SIGNATURES: dict[str, dict[str, Arg]] = {
-    "click_input": {"button": Arg(str, "left"), "double": Arg(bool, False)},
-    "set_edit_text": {"text": Arg(str, REQUIRED)},
-    "keyboard_input": {"keys": Arg(str, REQUIRED)},
-    "select_text": {"text": Arg(str, REQUIRED)},
-    "select_table": {"number": Arg(int, REQUIRED)},
-    "insert_table": {"rows": Arg(int, REQUIRED), "columns": Arg(int, REQUIRED)},
-    "wheel_mouse_input": {"wheel_dist": Arg(int, REQUIRED)},
-    "texts": {},
-    "summary": {"text": Arg(str, "")},
-}
-assert set(SIGNATURES) == set(FUNCTIONS)
-
-_TEXT_TYPES = frozenset(("Edit", "ComboBox", "Document"))
-#: The control types each function applies to (``None``: any control).
-VALID_ON: dict[str, frozenset[str] | None] = {
-    "click_input": None,
-    "set_edit_text": _TEXT_TYPES,
-    "keyboard_input": _TEXT_TYPES,
-    "select_text": frozenset(("Document",)),
-    "select_table": frozenset(("Document",)),
-    "insert_table": frozenset(("Document",)),
-    "wheel_mouse_input": frozenset(("Document",)),
-    "texts": None,
-    "summary": None,
-}
-
+# ---------------------------------------------------------------- validation against the table
 
 def validate_args(function: str, args: dict[str, Any]) -> dict[str, Any]:
-    """The args with defaults filled in; a missing, unexpected or mistyped one raises."""
-    sig = SIGNATURES[function]
+    """The args with defaults filled in; a missing, unexpected, mistyped or disallowed one raises."""
+    sig = ACTIONS[function].signature
     for name in args:
         if name not in sig:
             raise ActionError(f"{function} got an unexpected arg {name!r}; it takes {sorted(sig) or 'no args'}")
     out: dict[str, Any] = {}
-    for name, (typ, default) in sig.items():
+    for name, arg in sig.items():
+        typ = arg.type
         if name not in args:
-            if default is REQUIRED:
+            if arg.default is REQUIRED:
                 raise ActionError(f"{function} needs the arg {name!r} ({typ.__name__})")
-            out[name] = default
+            out[name] = arg.default
             continue
         value = args[name]
         # bool is an int subclass: "number": true is a type error, not table 1.
         if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
             raise ActionError(f"{function} arg {name!r} must be {typ.__name__}, not {type(value).__name__}")
         out[name] = value
-    if function == "click_input" and out["button"] not in ("left", "right"):
-        raise ActionError(f"click_input arg 'button' must be 'left' or 'right', not {out['button']!r}")
+    for name, arg in sig.items():
+        if arg.choices and out[name] not in arg.choices:
+            allowed = " or ".join(repr(c) for c in arg.choices)
+            raise ActionError(f"{function} arg {name!r} must be {allowed}, not {out[name]!r}")
     return out
 
 
 def check_function(function: str, label: str, spec: Spec) -> None:
     """Raise unless ``function`` exists and applies to the control's type."""
-    if function not in SIGNATURES:
-        raise ActionError(f"unknown function {function!r}; expected one of {', '.join(FUNCTIONS)}")
-    allowed = VALID_ON[function]
+    action = ACTIONS.get(function)
+    if action is None:
+        raise ActionError(f"unknown function {function!r}; expected one of {', '.join(ACTIONS)}")
+    allowed = action.valid_on
     if allowed is not None and spec.ctype not in allowed:
         raise ActionError(
             f"{function} is not supported by control {label} ({spec.text!r}, {spec.ctype}); "
             f"it applies to {', '.join(sorted(allowed))}"
         )
-
-
-# ---------------------------------------------------------------- dispatch table
-
-def _click(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
-    return ui.click(spec, right=args["button"] == "right", double=args["double"])
-
-
-def _set_edit_text(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
-    return ui.set_edit_text(spec, args["text"])
-
-
-def _keyboard_input(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
-    return ui.keyboard_input(spec, parse_keys(args["keys"]))
-
-
-def _select_text(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
-    return ui.select_text(args["text"])
-
-
-def _select_table(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
-    return ui.select_table(args["number"])
-
-
-def _insert_table(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
-    return ui.insert_table(args["rows"], args["columns"])
-
-
-def _wheel(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
-    return ui.scroll(args["wheel_dist"])
-
-
-def _texts(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
-    return ui.texts(spec)
-
-
-def _summary(ui: WordUI, spec: Spec, args: dict[str, Any]) -> Any:
-    return None
-
-
-Handler = Callable[["WordUI", "Spec", dict[str, Any]], Any]
-DISPATCH: dict[str, Handler] = {
-    "click_input": _click,
-    "set_edit_text": _set_edit_text,
-    "keyboard_input": _keyboard_input,
-    "select_text": _select_text,
-    "select_table": _select_table,
-    "insert_table": _insert_table,
-    "wheel_mouse_input": _wheel,
-    "texts": _texts,
-    "summary": _summary,
-}
-#: Functions that only read: allowed on a closed document.
-READ_ONLY: frozenset[str] = frozenset(("texts", "summary"))
 
 
 # ---------------------------------------------------------------- pywinauto key strings
@@ -297,7 +209,4 @@ def _brace(keys: str, body: str, mods: str) -> list[Key]:
     return [Key(mods, canon)] * repeat
 
 
-__all__ = [
-    "DISPATCH", "READ_ONLY", "SIGNATURES", "VALID_ON", "ActionError", "Key", "check_function",
-    "coerce_action", "parse_keys", "validate_args",
-]
+__all__ = ["ActionError", "Key", "check_function", "coerce_action", "parse_keys", "split_keys", "validate_args"]

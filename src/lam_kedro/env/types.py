@@ -10,19 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-#: The functions of UFO's AppAgent that the environment understands.
-FUNCTIONS: tuple[str, ...] = (
-    "click_input",
-    "set_edit_text",
-    "keyboard_input",
-    "select_text",
-    "select_table",
-    "insert_table",
-    "wheel_mouse_input",
-    "texts",
-    "summary",
-)
-
 #: What an agent may say about the episode after an action.
 STATUSES: tuple[str, ...] = ("CONTINUE", "FINISH", "FAIL")
 

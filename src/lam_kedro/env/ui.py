@@ -13,7 +13,8 @@ from collections import deque
 from typing import Any
 
 from lam_kedro.env import ui_commands, ui_dialogs, ui_keys
-from lam_kedro.env.actions import ActionError, Key
+from lam_kedro.env.action_table import ACTIONS, action_handler
+from lam_kedro.env.actions import ActionError, parse_keys
 from lam_kedro.env.controls import DIALOGS, DOCUMENT_SPEC, MENUS, QUICK_ACCESS, TAB_CONTROLS, TABS, Spec
 from lam_kedro.env.document import Document, Paragraph, Table
 from lam_kedro.env.types import Control, Span
@@ -145,12 +146,16 @@ class WordUI:
         if self._snap is None:
             self._snap = (self.doc.copy(), self.anchor, self.caret)
 
-    def run(self, handler: Any, spec: Spec, args: dict[str, Any]) -> Any:
-        """Run one validated action; an error rolls the document back and re-raises as ActionError."""
+    def run(self, function: str, spec: Spec, args: dict[str, Any]) -> Any:
+        """Run one validated action with its ``word`` handler from the action table; an error rolls
+        the document back and re-raises as ActionError."""
+        handler = getattr(self, ACTIONS[function].handlers["word"])
+        if not getattr(handler, "action_handler", False):
+            raise TypeError(f"WordUI.{handler.__name__} is not marked @action_handler (the table names it for {function})")
         self._snap = None
         version, doc = self.doc.version, self.doc
         try:
-            result = handler(self, spec, args)
+            result = handler(spec, **args)
         except ValueError as err:  # a document operation rejected its arguments
             self._rollback(doc, version)
             raise ActionError(str(err)) from err
@@ -199,12 +204,16 @@ class WordUI:
         self.table = None
 
     # ------------------------------------------------------------------ the functions
+    # One method per function of the action table (its ``word`` handler), called with the
+    # validated args by ``run``.
 
-    def click(self, spec: Spec, right: bool = False, double: bool = False) -> Any:
+
+    @action_handler
+    def click_input(self, spec: Spec, button: str = "left", double: bool = False) -> Any:
         """A click closes an open menu and runs the control's command (a menu item's included);
         a right click only closes the menu (context menus are not simulated)."""
         self.menu = None
-        if right:
+        if button == "right":
             return None
         if self.dialog is not None:
             return ui_dialogs.click(self, spec)
@@ -212,6 +221,7 @@ class WordUI:
             return ui_commands.select_word(self)
         return _COMMANDS[spec.cmd](self, spec.arg)
 
+    @action_handler
     def set_edit_text(self, spec: Spec, text: str) -> None:
         self.menu = None
         if spec.ctype == "Document":
@@ -221,16 +231,19 @@ class WordUI:
         else:
             ui_commands.set_ribbon_field(self, spec.arg, text)
 
-    def keyboard_input(self, spec: Spec, keys: tuple[Key, ...]) -> None:
+    @action_handler
+    def keyboard_input(self, spec: Spec, keys: str) -> None:
+        parsed = parse_keys(keys)
         self.menu = None  # typing (Escape included) closes an open menu
         if self.dialog is not None:
-            ui_dialogs.keyboard(self, spec, keys)
+            ui_dialogs.keyboard(self, spec, parsed)
         elif spec.ctype == "Document":
-            ui_keys.document_keys(self, keys)
+            ui_keys.document_keys(self, parsed)
         else:
-            ui_keys.ribbon_field_keys(self, spec, keys)
+            ui_keys.ribbon_field_keys(self, spec, parsed)
 
-    def select_text(self, text: str) -> None:
+    @action_handler
+    def select_text(self, spec: Spec, text: str) -> None:
         if not text:
             raise ActionError("select_text needs a non-empty 'text'")
         span = self.doc.find(text)
@@ -239,7 +252,8 @@ class WordUI:
         self.menu = None
         self.set_selection(span.start, span.end)
 
-    def select_table(self, number: int) -> None:
+    @action_handler
+    def select_table(self, spec: Spec, number: int) -> None:
         n = len(self.doc.tables())
         if not 1 <= number <= n:
             raise ActionError(f"select_table: there is no table {number} (the document has {n})")
@@ -259,15 +273,18 @@ class WordUI:
                 pos += len(b.text) + 1
         return 0
 
-    def insert_table(self, rows: int, columns: int) -> None:
+    @action_handler
+    def insert_table(self, spec: Spec, rows: int, columns: int) -> None:
         """Insert a table after the caret's paragraph (Word's Insert Table at a paragraph end)."""
         self.menu = None
         ui_commands.insert_table(self, rows, columns)
 
-    def scroll(self, dist: int) -> None:
+    @action_handler
+    def wheel_mouse_input(self, spec: Spec, wheel_dist: int) -> None:
         self.menu = None
-        self.scroll_offset = max(0, self.scroll_offset - dist)
+        self.scroll_offset = max(0, self.scroll_offset - wheel_dist)
 
+    @action_handler
     def texts(self, spec: Spec) -> str:
         """What ``texts()`` on the control returns: its value, or the document body."""
         if spec.ctype == "Document":
@@ -277,3 +294,8 @@ class WordUI:
         if spec.cmd == "ribbon_field":
             return ui_commands.ribbon_field_value(self, spec.arg)
         return spec.text
+
+    @action_handler
+    def summary(self, spec: Spec, text: str = "") -> None:
+        """The agent states what it observed; the window does not change."""
+        return None

@@ -13,9 +13,8 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from lam_kedro.env.action_table import READ_ONLY
 from lam_kedro.env.actions import (
-    DISPATCH,
-    READ_ONLY,
     ActionError,
     check_function,
     coerce_action,
@@ -179,7 +178,7 @@ class WordEnv:
         spec = ui.resolve(act.control_label)
         check_function(act.function, str(act.control_label), spec)
         args = validate_args(act.function, act.args)
-        return ui.run(DISPATCH[act.function], spec, args)
+        return ui.run(act.function, spec, args)
 
     # ------------------------------------------------------------------ views
 

@@ -27,7 +27,8 @@ from tqdm.auto import tqdm
 
 from lam_kedro.agent.prompt import parse_action_output, step_examples
 from lam_kedro.agent.schema import Step, Trajectory
-from lam_kedro.env.actions import SIGNATURES, ActionError, validate_args
+from lam_kedro.env.action_table import ACTIONS
+from lam_kedro.env.actions import ActionError, validate_args
 
 __all__ = [
     "OFFLINE_METRICS",
@@ -76,7 +77,7 @@ def acceptable_control(expert: Step, function: str, label: str) -> bool:
 def normalize_args(function: str, args: Mapping[str, Any]) -> dict[str, Any]:
     """The args with the function's defaults filled in; args the function rejects are kept as given,
     so a wrong arg still compares unequal instead of raising."""
-    if function not in SIGNATURES:
+    if function not in ACTIONS:
         return dict(args)
     try:
         return validate_args(function, dict(args))

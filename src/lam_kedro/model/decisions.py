@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lam_kedro.env.actions import VALID_ON
+from lam_kedro.env.action_table import VALID_ON
 from lam_kedro.model.grammar import in_json
 from lam_kedro.model.reading import (
     KEY_VALUES,

@@ -11,7 +11,7 @@ the model decide only the decisions:
   skipped) and capped at ``max_string_tokens``;
 - ``control_label``: one of the labels of the visible controls the prompt lists (or ``""`` for a
   status-only step); ``function``: one of ``functions`` that the
-  environment accepts on that control's type (``env.actions.VALID_ON``); ``button``, booleans
+  environment accepts on that control's type (``env.action_table.VALID_ON``); ``button``, booleans
   and ``status``: their enumerations; integers: digits only.
 
 A choice is made token by token among the tokens consistent with some allowed string (the
@@ -43,8 +43,7 @@ import torch
 
 from lam_kedro.agent.prompt import strip_step_marker
 from lam_kedro.agent.slots import PromptSlots
-from lam_kedro.env.actions import SIGNATURES, VALID_ON
-from lam_kedro.env.types import FUNCTIONS
+from lam_kedro.env.action_table import ACTIONS, SIGNATURES, VALID_ON
 from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.decisions import ThoughtDecision, ThoughtDecisions
 from lam_kedro.model.generation import encode_prompt, make_generate
@@ -67,7 +66,7 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
 
     Args:
         bundle: the LAM (causal LM and tokenizer).
-        functions: the functions the model may call (an allowlist; default all of UFO's nine).
+        functions: the functions the model may call (an allowlist; default every function of the action table).
         max_new_tokens: budget of tokens the model chooses (the forced skeleton is extra); free
             text stops early when it runs out, and the JSON is still closed.
         max_string_tokens: cap for one free string (a thought, a text argument, a plan step).
@@ -104,7 +103,7 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
     def __init__(
         self,
         bundle: ModelBundle,
-        functions: Sequence[str] = FUNCTIONS,
+        functions: Sequence[str] | None = None,
         max_new_tokens: int = 256,
         max_string_tokens: int = 48,
         max_plan_steps: int = 8,
@@ -120,9 +119,10 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
         named_controls: bool = True,
         read_document: bool = True,
     ) -> None:
-        unknown = [f for f in functions if f not in FUNCTIONS]
+        functions = tuple(ACTIONS) if functions is None else functions
+        unknown = [f for f in functions if f not in ACTIONS]
         if unknown:
-            raise ValueError(f"unknown function(s) {unknown}; the allowed set is a subset of {list(FUNCTIONS)}")
+            raise ValueError(f"unknown function(s) {unknown}; the allowed set is a subset of {list(ACTIONS)}")
         if not functions:
             raise ValueError("functions is empty: the model could only ever say FINISH")
         self.bundle = bundle

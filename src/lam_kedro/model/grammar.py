@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lam_kedro.env.actions import REQUIRED, SIGNATURES
+from lam_kedro.env.action_table import ARG_CHOICES, REQUIRED, SIGNATURES
 
 __all__ = ["DecodeStats", "JsonGrammar", "in_json", "scan_string", "vocab"]
 
 
-#: Arguments whose values are an enumeration rather than free text.
-_ENUMS: dict[str, tuple[str, ...]] = {"button": ("left", "right")}
+#: Arguments whose values are an enumeration rather than free text (the action table's choices).
+_ENUMS = ARG_CHOICES
 _JSON_ESCAPES = frozenset('"\\/bfnrt')
 
 

@@ -26,7 +26,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lam_kedro.agent.policies import Generate, TextPolicy
-from lam_kedro.env.types import FUNCTIONS, Task
+from lam_kedro.env.action_table import FUNCTIONS
+from lam_kedro.env.types import Task
 from lam_kedro.model.bundle import ModelBundle
 
 __all__ = ["DecodeConfig", "config_errors", "decode_config", "lam_generate", "lam_policy"]

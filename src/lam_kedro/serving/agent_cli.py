@@ -47,9 +47,10 @@ import click
 from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.schema import InstantiatedTask, TaskPlan, Trajectory
 from lam_kedro.env import WordEnv
+from lam_kedro.env.action_table import FUNCTIONS
 from lam_kedro.env.document import Document
 from lam_kedro.env.safe_paths import UnsafePathError, confined, id_problem
-from lam_kedro.env.types import FUNCTIONS, Action, Observation, Task
+from lam_kedro.env.types import Action, Observation, Task
 from lam_kedro.model.policy import DecodeConfig, decode_config
 from lam_kedro.serving.cli import print_step
 from lam_kedro.serving.safety import ConfirmationRequest, SafePolicy, SafetyConfig

@@ -50,8 +50,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lam_kedro.agent.policies import Decision, Policy, join_errors
+from lam_kedro.env.action_table import FUNCTIONS
 from lam_kedro.env.actions import ActionError, parse_keys
-from lam_kedro.env.types import FUNCTIONS, Action, Control, Observation, Task
+from lam_kedro.env.types import Action, Control, Observation, Task
 
 __all__ = [
     "BUILTIN_RULES",

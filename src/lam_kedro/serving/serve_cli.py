@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from lam_kedro.env.types import FUNCTIONS
+from lam_kedro.env.action_table import FUNCTIONS
 from lam_kedro.env.uia.tree import DEFAULT_CONTROL_TYPES
 from lam_kedro.serving.models import DEFAULT_MODEL_URI
 from lam_kedro.serving.server import DEFAULT_MAX_BODY_BYTES

@@ -2,8 +2,9 @@
 
 ``dispatch`` checks an ``Action`` exactly as ``WordEnv.step`` does (the label is visible, the
 function exists and applies to the control's type, the args match the function's signature,
-the keys parse), with the same error messages, and then calls one method of the labelled
-control's ``ControlTarget``. On Windows the target is a thin adapter over a pywinauto wrapper
+the keys parse), with the same error messages, and then runs the function's ``uia`` handler named
+in the action table (one of ``HANDLERS``), which calls one method of the labelled control's
+``ControlTarget``. On Windows the target is a thin adapter over a pywinauto wrapper
 (``lam_kedro.env.uia.live``); in the tests it is a double that records the calls. Which method
 each function becomes follows UFO's ``ControlReceiver``: ``click_input``, ``set_edit_text``,
 ``type_keys`` for ``keyboard_input``, ``wheel_mouse_input``, ``texts``; ``select_text``,
@@ -17,6 +18,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
+from lam_kedro.env.action_table import ACTIONS
 from lam_kedro.env.actions import (
     ActionError,
     check_function,
@@ -25,9 +27,10 @@ from lam_kedro.env.actions import (
     validate_args,
 )
 from lam_kedro.env.controls import Spec
-from lam_kedro.env.types import FUNCTIONS, Action, Control, Observation
+from lam_kedro.env.types import Action, Control, Observation
 
 __all__ = [
+    "HANDLERS",
     "PYWINAUTO_KEY_NAMES",
     "ControlTarget",
     "bind",
@@ -180,10 +183,12 @@ def _insert_table(target: ControlTarget, args: dict[str, Any]) -> Any:
     return target.insert_table(rows, columns)
 
 
-_CALLS: dict[str, Callable[[ControlTarget, dict[str, Any]], Any]] = {
+#: The ``uia`` handlers the action table names (``ActionSpec.handlers["uia"]``), after UFO's
+#: ``ControlReceiver``: each turns a function's validated args into calls on a ``ControlTarget``.
+HANDLERS: dict[str, Callable[[ControlTarget, dict[str, Any]], Any]] = {
     "click_input": lambda t, a: t.click_input(button=a["button"], double=a["double"]),
     "set_edit_text": lambda t, a: t.set_edit_text(a["text"]),
-    "keyboard_input": _keyboard_input,
+    "type_keys": _keyboard_input,
     "select_text": _select_text,
     "select_table": _select_table,
     "insert_table": _insert_table,
@@ -191,7 +196,6 @@ _CALLS: dict[str, Callable[[ControlTarget, dict[str, Any]], Any]] = {
     "texts": _texts,
     "summary": lambda t, a: None,
 }
-assert set(_CALLS) == set(FUNCTIONS)
 
 
 def _resolve(label: Any, targets: Mapping[str, ControlTarget]) -> ControlTarget:
@@ -219,7 +223,7 @@ def dispatch(action: Action | Mapping[str, Any], targets: Mapping[str, ControlTa
     check_function(function, str(act.control_label), Spec(target.control_text, target.control_type, ""))
     args = validate_args(function, act.args)
     try:
-        return _CALLS[function](target, args)
+        return HANDLERS[ACTIONS[function].handlers["uia"]](target, args)
     except ActionError:
         raise
     except Exception as err:  # the live call failed: the agent reads why, the episode goes on
