@@ -15,16 +15,15 @@ policy that evaluation measures only by the sampling.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from tqdm.auto import tqdm
 
-from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.policies import Policy
+from lam_kedro.agent.rollout import PolicyFactory, attempt_seed, rollout, stable_unit
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
@@ -46,20 +45,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: ``make_policy(seed) -> Policy``: a fresh policy for one attempt, its sampling seeded by ``seed``.
-PolicyFactory = Callable[[int], Policy]
-
-
-def _unit(*parts: Any) -> float:
-    """A fixed pseudo-random number in [0, 1) from ``parts``: stable across runs and Python versions."""
-    digest = hashlib.sha1("|".join(str(p) for p in parts).encode()).hexdigest()
-    return int(digest[:12], 16) / 16**12
-
-
-def attempt_seed(seed: int, task_id: str, attempt: int) -> int:
-    """The seed of one attempt at one task: independent of task order, different per attempt."""
-    return int(_unit(seed, task_id, attempt) * 2**31)
-
 
 def select_tasks(tasks: Sequence[InstantiatedTask], max_tasks: int | None, seed: int) -> list[InstantiatedTask]:
     """All ``tasks``, or a fixed seed-chosen ``max_tasks`` of them (in their original order).
@@ -69,7 +54,7 @@ def select_tasks(tasks: Sequence[InstantiatedTask], max_tasks: int | None, seed:
     runnable = [t for t in tasks if t.family]
     if max_tasks is None or max_tasks >= len(runnable):
         return runnable
-    chosen = set(sorted(range(len(runnable)), key=lambda i: _unit(seed, runnable[i].task_id))[: max(0, max_tasks)])
+    chosen = set(sorted(range(len(runnable)), key=lambda i: stable_unit(seed, runnable[i].task_id))[: max(0, max_tasks)])
     return [t for i, t in enumerate(runnable) if i in chosen]
 
 
@@ -151,25 +136,10 @@ def explore(
     trajectory id is ``<task_id>-<actor>-a<attempt>`` and ``Trajectory.seed`` is the attempt's seed,
     so any single attempt can be replayed on its own.
     """
-    if attempts < 1:
-        raise ValueError(f"attempts must be at least 1, got {attempts}")
-    env = WordEnv(max_steps=max_steps, templates=documents)
-    out: list[Trajectory] = []
-    solved = 0
-    with tqdm(total=len(tasks), desc=desc, unit="task") as bar:
-        for task in tasks:
-            for attempt in range(attempts):
-                s = attempt_seed(seed, task.task_id, attempt)
-                policy = (first_policy if attempt == 0 and first_policy is not None else make_policy)(s)
-                traj = run_episode(env, policy, task, max_steps=max_steps, seed=s,
-                                   trajectory_id=f"{task.task_id}-{policy.name}-a{attempt}")
-                out.append(traj)
-                if traj.outcome.success:
-                    solved += 1
-                    if stop_on_success:
-                        break
-            bar.update(1)
-            bar.set_postfix(solved=solved)
+    out = rollout(tasks, functools.partial(WordEnv, max_steps=max_steps, templates=documents), make_policy,
+                  first_policy=first_policy, seed=seed, seed_per_attempt=True, attempts=attempts,
+                  stop_on_success=stop_on_success, max_steps=max_steps, trajectory_id="{task_id}-{actor}-a{attempt}",
+                  chunk_size=1, desc=desc, postfix="solved")
     logger.info("%s: %d attempts on %d tasks, %d tasks solved", desc, len(out), len(tasks),
                 len(solved_task_ids(out)))
     return out

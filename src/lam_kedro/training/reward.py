@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from lam_kedro.agent.prompt import step_examples
+from lam_kedro.agent.rollout import stable_unit
 from lam_kedro.agent.schema import Trajectory
 from lam_kedro.training.bundle import ModelBundle
-from lam_kedro.training.exploration import _unit
 from lam_kedro.training.formatting import to_model_messages
 
 __all__ = [
@@ -117,7 +117,7 @@ def split_by_task(rows: Sequence[dict[str, Any]], heldout_fraction: float, seed:
         groups.setdefault(tuple(sorted(ls)), []).append(task_id)
     held: set[str] = set()
     for tasks in groups.values():
-        order = sorted(tasks, key=lambda t: _unit(seed, "reward", t))
+        order = sorted(tasks, key=lambda t: stable_unit(seed, "reward", t))
         k = round(len(order) * heldout_fraction)
         if len(order) >= 2:
             k = min(max(k, 1), len(order) - 1)
@@ -133,7 +133,7 @@ def balance_rows(rows: list[dict[str, Any]], mode: str, cap: int | None, seed: i
     and short (a model that fails at its first step), and MSE on unbalanced ±1 labels pulls every
     score toward the majority's sign. ``none`` keeps the rows as they are, only capped.
     """
-    order = sorted(rows, key=lambda r: _unit(seed, "rows", r["trajectory_id"], r["step"]))
+    order = sorted(rows, key=lambda r: stable_unit(seed, "rows", r["trajectory_id"], r["step"]))
     if mode == "none":
         return order[:cap] if cap is not None else order
     if mode != "oversample":

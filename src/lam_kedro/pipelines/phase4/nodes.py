@@ -14,9 +14,9 @@ import time
 from typing import Any
 
 from lam_kedro.agent.prompt import step_examples
+from lam_kedro.agent.rollout import stable_unit
 from lam_kedro.agent.schema import Trajectory
 from lam_kedro.training.bundle import ModelBundle
-from lam_kedro.training.exploration import _unit
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def select_steps(lam3_rollouts: list[Trajectory], params: dict[str, Any]) -> lis
     rows = []
     for group in groups:
         if cap is not None and len(group) > int(cap):
-            keep = set(sorted((t.trajectory_id for t in group), key=lambda i: _unit(seed, "phase4", i))[: int(cap)])
+            keep = set(sorted((t.trajectory_id for t in group), key=lambda i: stable_unit(seed, "phase4", i))[: int(cap)])
             group = [t for t in group if t.trajectory_id in keep]
         for traj in group:
             for i, ex in enumerate(step_examples(traj)):

@@ -17,13 +17,13 @@ from typing import Any
 import pandas as pd
 from pydantic import Field
 
+from lam_kedro.agent.rollout import stable_unit
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env.document import Document
 from lam_kedro.pipelines.trajectories.rollout import load_documents
 from lam_kedro.training.bundle import ModelBundle
 from lam_kedro.training.exploration import (
     ExplorationParams,
-    _unit,
     explore,
     model_policy_factory,
     select_tasks,
@@ -95,7 +95,7 @@ def build_reward_examples(train_trajectories: list[Trajectory], lam3_rollouts: l
     cap = params.get("max_expert_trajectories")
     expert = list(train_trajectories)
     if cap is not None and len(expert) > int(cap):
-        expert = sorted(expert, key=lambda t: _unit(seed, "expert", t.trajectory_id))[: int(cap)]
+        expert = sorted(expert, key=lambda t: stable_unit(seed, "expert", t.trajectory_id))[: int(cap)]
     rows = reward_rows(expert, "expert") + reward_rows(lam3_rollouts, "lam3")
     if not rows:
         raise ValueError("no reward-model rows: train_trajectories and lam3_rollouts are both empty")
