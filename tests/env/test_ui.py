@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lam_kedro.env import word_env
+from lam_kedro.env import episode, word_env
 from lam_kedro.env.controls import COLORS, DIALOGS, MENUS, QUICK_ACCESS, TAB_CONTROLS, TABS
 from lam_kedro.env.document import Document, Paragraph, Table
 from lam_kedro.env.document_parts import Comment
@@ -79,7 +79,7 @@ class Driver:
 @pytest.fixture()
 def env(monkeypatch: pytest.MonkeyPatch) -> word_env.WordEnv:
     monkeypatch.setattr(word_env, "_load_template", lambda name: make_doc())
-    monkeypatch.setattr(word_env, "check_task", lambda task, before, after: (False, "no checker in UI tests"))
+    monkeypatch.setattr(episode, "check_task", lambda task, before, after: (False, "no checker in UI tests"))
     e = word_env.WordEnv(max_steps=1000)
     e.reset(TASK, seed=0)
     return e

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lam_kedro.env import word_env
+from lam_kedro.env import episode, word_env
 from lam_kedro.env.document import Document, Paragraph, Table
 from lam_kedro.env.types import Action, Observation, Task, UIStep
 from lam_kedro.env.ui import UNDO_DEPTH
@@ -37,7 +37,7 @@ def _fox_bold(doc: Document) -> bool:
 @pytest.fixture()
 def env(monkeypatch: pytest.MonkeyPatch) -> word_env.WordEnv:
     monkeypatch.setattr(word_env, "_load_template", lambda name: make_doc())
-    monkeypatch.setattr(word_env, "check_task", lambda task, before, after: (_fox_bold(after), "fox bold?"))
+    monkeypatch.setattr(episode, "check_task", lambda task, before, after: (_fox_bold(after), "fox bold?"))
     e = word_env.WordEnv(max_steps=30)
     e.reset(TASK, seed=0)
     return e

@@ -13,7 +13,7 @@ from lam_kedro.agent.schema import InstantiatedTask
 from lam_kedro.env import WordEnv
 from lam_kedro.env.tasks import get_family, merge_steps, sample_task
 from lam_kedro.pipelines.trajectories.nodes import failure_cause
-from lam_kedro.pipelines.trajectories.rollout import GUESS_MARK, rollout
+from lam_kedro.pipelines.trajectories.rollout import GUESS_MARK, expert_rollouts
 from lam_kedro.pipelines.trajectories.wording import VARIANTS, reword_plan
 
 
@@ -90,7 +90,7 @@ def test_loose_wordings_fail_for_the_reason_the_plan_gives(family: str, variant:
     plan, got = reword_plan(task.plan, random.Random(0), loose=True,
                             variants=[v for v in VARIANTS if v.name == variant])
     assert got == variant
-    traj = rollout([task.model_copy(update={"plan": plan})], {}, {"max_steps": 30, "expert": {"kind": "plan"}})[0]
+    traj = expert_rollouts([task.model_copy(update={"plan": plan})], {}, {"max_steps": 30, "expert": {"kind": "plan"}})[0]
     assert not traj.outcome.success and failure_cause(traj) == cause
     assert why in " ".join([traj.outcome.reason, traj.steps[-1].error or "", traj.steps[-1].thought])
     if cause == "wrong_guess":

@@ -15,8 +15,9 @@ from click.testing import CliRunner, Result
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.console import main
 from lam_kedro.env import load_docx, load_template, sample_task
+from lam_kedro.env.episode import NO_CHECKER
 from lam_kedro.env.tasks import get_family
-from lam_kedro.serving.agent_cli import NO_CHECKER, evaluation_settings
+from lam_kedro.serving.agent_cli import evaluation_settings
 
 REPO = Path(__file__).resolve().parents[2]
 

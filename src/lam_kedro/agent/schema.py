@@ -102,7 +102,8 @@ class InstantiatedTask(_Strict):
     """A task made concrete to one template document, runnable in the environment.
 
     ``family`` and ``params`` are what the environment's checker needs; a task without a
-    family (e.g. imported verbatim from UFO) can be stored but not executed.
+    family (imported verbatim from UFO, a user's free-text request) runs without a checker: its
+    episode ends with no verdict (``lam_kedro.env.episode.NO_CHECKER``).
     """
 
     task_id: str
@@ -121,12 +122,10 @@ class InstantiatedTask(_Strict):
         return v if v is None else check_id(v, "id")
 
     def to_env_task(self) -> Task:
-        """The environment's plain ``Task``; raises if no family says how to check it."""
-        if not self.family:
-            raise ValueError(f"task {self.task_id!r} has no family, so the environment cannot check it")
+        """The environment's plain ``Task`` (``family`` ``None`` when no checker judges it)."""
         return Task(
             task_id=self.task_id,
-            family=self.family,
+            family=self.family or None,
             request=self.task,
             params=dict(self.params),
             template=self.template,

@@ -122,11 +122,12 @@ class Task:
     """A concrete task: plain data, so it round-trips through JSONL.
 
     ``template`` names the starting document: a built-in template name (see
-    ``lam_kedro.env.templates``) or a path to a .docx file.
+    ``lam_kedro.env.templates``) or a path to a .docx file. ``family`` names the task family
+    whose checker judges the episode; ``None`` is a request without a checker (free text).
     """
 
     task_id: str
-    family: str
+    family: str | None
     request: str
     params: dict[str, Any]
     template: str

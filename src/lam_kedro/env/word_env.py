@@ -1,26 +1,27 @@
 """``WordEnv``: the simulated Word behind Gymnasium's ``reset`` / ``step`` contract.
 
-The environment is the thin shell around ``WordUI``: it validates each action (through
-``actions``), runs it, counts invalid ones, builds the observation, and asks the task's checker
-for the reward when the agent says FINISH or FAIL. Nothing in ``step`` touches the disk; the
-observation reuses the cached control tuple and the document's cached text, so a step costs
-microseconds and rollouts run at thousands of steps per second.
+The environment is the thin shell around ``WordUI``: it opens a task's template, validates and
+runs each action (through ``actions``) and builds the observation; the episode's rules (steps,
+invalid actions, FINISH / FAIL, the checker's reward) are ``EpisodeEnv``'s, shared with the
+other backends. Nothing in ``step`` touches the disk; the observation reuses the cached control
+tuple and the document's cached text, so a step costs microseconds and rollouts run at
+thousands of steps per second.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
 from lam_kedro.env.action_table import READ_ONLY
 from lam_kedro.env.actions import (
     ActionError,
     check_function,
-    coerce_action,
     validate_args,
 )
 from lam_kedro.env.document import Document
+from lam_kedro.env.episode import EpisodeEnv
 from lam_kedro.env.types import Action, Observation, Task
 from lam_kedro.env.ui import WordUI
 
@@ -31,74 +32,7 @@ def _load_template(name: str) -> Document:
     return load_template(name)
 
 
-def check_task(task: Task, before: Document, after: Document) -> tuple[bool, str]:
-    """``(success, reason)`` of the task family's checker on the document before and after."""
-    from lam_kedro.env.tasks import get_family
-
-    result = get_family(task.family).check(before, after, task.params)
-    return bool(result.success), result.reason
-
-
-class EpisodeState(Protocol):
-    """What ``episode_step`` keeps on an environment: its task, limits and counters."""
-
-    task: Task | None
-    max_steps: int
-    steps: int
-    invalid_actions: int
-    done: bool
-
-
-def episode_step(
-    env: EpisodeState,
-    action: Action | dict[str, Any],
-    run: Callable[[Action], Any],
-    judge: Callable[[], tuple[bool, str]],
-) -> tuple[str | None, float, bool, bool, dict[str, Any]]:
-    """One step of the episode protocol every Word backend shares (simulated and UI Automation).
-
-    Coerces ``action``, calls ``run(action)`` for a function (an ``ActionError`` becomes the
-    returned error and counts as invalid), ends the episode on FINISH / FAIL (terminated) or at
-    ``max_steps`` (truncated) and then asks ``judge()`` for ``(success, reason)``. Returns
-    ``(error, reward, terminated, truncated, info)``; the caller builds the observation.
-    """
-    assert env.task is not None
-    env.steps += 1
-    error: str | None = None
-    result: Any = None
-    status = "CONTINUE"
-    try:
-        act = coerce_action(action)
-        status = act.status
-        if env.done:
-            raise ActionError("the episode has ended; call reset() to start another")
-        if act.function:
-            result = run(act)
-    except ActionError as err:
-        error = str(err)
-        env.invalid_actions += 1
-    except TypeError as err:  # Action(**d) with a mistyped dict
-        error = f"malformed action: {err}"
-        env.invalid_actions += 1
-    terminated = status in ("FINISH", "FAIL") and not env.done
-    truncated = not terminated and not env.done and env.steps >= env.max_steps
-    info: dict[str, Any] = {
-        "task_id": env.task.task_id,
-        "step": env.steps,
-        "invalid_actions": env.invalid_actions,
-        "result": result,
-    }
-    reward = 0.0
-    if (terminated or truncated) and not env.done:
-        env.done = True
-        success, reason = judge()
-        info["success"], info["check_reason"] = success, reason
-        if terminated and success:
-            reward = 1.0
-    return error, reward, terminated, truncated, info
-
-
-class WordEnv:
+class WordEnv(EpisodeEnv):
     """A simulated Word window that an agent drives one UFO AppAgent call at a time.
 
     ``reset(task, seed)`` opens the task's template; ``step(action)`` returns
@@ -112,42 +46,27 @@ class WordEnv:
         whose template is not in it is loaded with ``templates.load_template``. With
         ``check_feasible``, ``reset`` refuses (``InfeasibleTask``) a task that needs what the
         document model cannot represent (``feasibility``)."""
-        if max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
-        self.max_steps = max_steps
+        super().__init__(max_steps)
         self.templates: dict[str, Document] = dict(templates or {})
-        self.task: Task | None = None
         self.ui: WordUI | None = None
-        self.initial_document: Document | None = None
-        self.steps = 0
-        self.invalid_actions = 0
-        self.done = False
         self._templates: dict[tuple[str, int], Document] = {}
         self.check_feasible = check_feasible
         self._refused: dict[tuple[str, str, str], str | None] = {}
         self._obs_key: tuple | None = None
         self._obs: Observation | None = None
 
-    # ------------------------------------------------------------------ Gymnasium API
+    # ------------------------------------------------------------------ the backend (EpisodeEnv's hooks)
 
-    def reset(self, task: Task, seed: int | None = None) -> tuple[Observation, dict[str, Any]]:
-        """Open the task's template in a fresh window (Home tab, caret at the start).
-
-        The simulation has no randomness, so ``seed`` is accepted for the Gymnasium contract and
-        recorded in ``info``; the same task always starts from the same state.
-        """
+    def _open(self, task: Task) -> Document:
+        """Open the task's template in a fresh window (Home tab, caret at the start); the
+        simulation has no randomness, so the same task always starts from the same state."""
         doc = self._template(task.template)
-        if self.check_feasible and doc.source is not None and doc.source.unmodeled:
+        if self.check_feasible and task.family is not None and doc.source is not None and doc.source.unmodeled:
             self._refuse_infeasible(task, doc)
-        self.task = task
-        self.initial_document = doc.copy()
+        initial = doc.copy()
         self.ui = WordUI(doc)
-        self.steps = 0
-        self.invalid_actions = 0
-        self.done = False
         self._obs_key = None
-        info = {"task_id": task.task_id, "step": 0, "invalid_actions": 0, "result": None, "seed": seed}
-        return self._observe(None), info
+        return initial
 
     def _refuse_infeasible(self, task: Task, doc: Document) -> None:
         """Raise ``InfeasibleTask`` when the task cannot be done on ``doc`` without flattening it
@@ -162,17 +81,9 @@ class WordEnv:
         if self._refused[key] is not None:
             raise InfeasibleTask(f"task {task.task_id} on {task.template} is infeasible: {self._refused[key]}")
 
-    def step(self, action: Action | dict[str, Any]) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
-        """Run one action; FINISH / FAIL end the episode and score it with the task's checker."""
-        if self.ui is None or self.task is None:
-            raise RuntimeError("call WordEnv.reset(task) before step()")
-        ui, task = self.ui, self.task
-        error, reward, terminated, truncated, info = episode_step(
-            self, action, lambda act: self._run(ui, act), lambda: check_task(task, self.initial_document, ui.doc)
-        )
-        return self._observe(error), reward, terminated, truncated, info
-
-    def _run(self, ui: WordUI, act: Action) -> Any:
+    def _execute(self, act: Action) -> Any:
+        ui = self.ui
+        assert ui is not None
         if ui.closed and act.function not in READ_ONLY:
             raise ActionError(f"{act.function} on control {act.control_label!r}: the document is closed")
         spec = ui.resolve(act.control_label)
@@ -180,13 +91,10 @@ class WordEnv:
         args = validate_args(act.function, act.args)
         return ui.run(act.function, spec, args)
 
-    # ------------------------------------------------------------------ views
+    def _final_document(self) -> Document:
+        return self.document
 
-    def observation(self) -> Observation:
-        """The current observation (without the last step's error)."""
-        if self.ui is None:
-            raise RuntimeError("call WordEnv.reset(task) before observation()")
-        return self._observe(None)
+    # ------------------------------------------------------------------ views
 
     def _observe(self, error: str | None) -> Observation:
         ui = self.ui

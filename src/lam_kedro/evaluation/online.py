@@ -1,25 +1,23 @@
 """Online evaluation: every actor (LAM generations, the expert, a random policy, an LLM endpoint) runs the
 held-out tasks through ``run_episode`` in ``WordEnv``; the task's checker alone decides success.
 
-An actor is described by a picklable ``ActorSpec`` and built inside each worker process
-(``build_policy``), so a rollout runs the same in a child process as in the parent, and
-``executor.map`` keeps results in task order: ``workers`` changes the speed, never the data
-(latencies aside, which are measurements).
+An actor is described by a picklable ``ActorSpec`` and built once inside each worker process
+(``build_policy``); the episodes run in ``agent.rollout.rollout``, so a rollout runs the same in
+a child process as in the parent and results keep task order: ``workers`` changes the speed,
+never the data (latencies aside, which are measurements).
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import functools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from lam_kedro.agent.episode import run_episode
+from lam_kedro.agent.rollout import SharedPolicy, rollout
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.agent.seeds import unit_hash
 from lam_kedro.env import WordEnv
@@ -90,69 +88,28 @@ def build_policy(spec: ActorSpec, plans: Mapping[str, Sequence[str]]) -> Any:
     return lam_policy(bundle, spec.decode, name=spec.name, plan_for=plan_for)
 
 
-# Per-process state: the actor is built once per worker (a model loads once, not once per chunk).
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(spec: ActorSpec, plans: Mapping[str, Sequence[str]], documents: dict[str, Document],
-                 max_steps: int, threads: int | None = None) -> None:
-    if threads and spec.kind == "lam":  # share the cores between workers instead of oversubscribing them
+def _worker_policy(spec: ActorSpec, plans: Mapping[str, Sequence[str]], threads: int | None) -> Any:
+    """``build_policy`` in a worker; a LAM shares the cores with the other workers (``threads``)
+    instead of oversubscribing them."""
+    if threads and spec.kind == "lam":
         import torch
 
         torch.set_num_threads(threads)
-    _WORKER.update(policy=build_policy(spec, plans), env=WordEnv(max_steps=max_steps, templates=documents),
-                   max_steps=max_steps, seed=spec.seed)
-
-
-def _run_chunk(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Run one chunk of tasks with this process's actor; plain dicts in and out (cheap to pickle)."""
-    policy, env = _WORKER["policy"], _WORKER["env"]
-    out = []
-    for row in rows:
-        task = InstantiatedTask.model_validate(row)
-        traj = run_episode(env, policy, task, max_steps=_WORKER["max_steps"], seed=_WORKER["seed"],
-                           trajectory_id=f"{task.task_id}-{policy.name}")
-        out.append(traj.model_dump(mode="json"))
-    return out
+    return build_policy(spec, plans)
 
 
 def rollout_actor(spec: ActorSpec, tasks: Sequence[InstantiatedTask], documents: dict[str, Document],
                   max_steps: int = 30, workers: int = 1, chunk_size: int = 8, progress: bool = True
                   ) -> list[Trajectory]:
     """One trajectory per task for ``spec``'s actor, in task order; ``workers`` > 1 fans out over processes."""
-    rows = [t.model_dump(mode="json") for t in tasks]
-    chunks = [rows[i:i + max(1, chunk_size)] for i in range(0, len(rows), max(1, chunk_size))]
     plans = {t.task_id: list(t.plan) for t in tasks}
     used = {t.template for t in tasks}
     docs = {name: doc for name, doc in documents.items() if name in used}
-    out: list[Trajectory] = []
-    with tqdm(total=len(rows), desc=f"online {spec.name}", unit="task", disable=not progress) as bar:
-        if workers <= 1:
-            saved = dict(_WORKER)
-            try:
-                _init_worker(spec, plans, docs, max_steps)
-                results: Iterable[list[dict[str, Any]]] = map(_run_chunk, chunks)
-                out = _collect(results, bar)
-            finally:
-                _WORKER.clear()
-                _WORKER.update(saved)
-        else:
-            # spawn, not fork: a parent that already ran torch can deadlock a forked child's thread pool
-            threads = max(1, (os.cpu_count() or 1) // workers)
-            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                     initializer=_init_worker,
-                                     initargs=(spec, plans, docs, max_steps, threads)) as pool:
-                out = _collect(pool.map(_run_chunk, chunks), bar)
-    return out
-
-
-def _collect(results: Iterable[list[dict[str, Any]]], bar: Any) -> list[Trajectory]:
-    out: list[Trajectory] = []
-    for res in results:
-        out.extend(Trajectory.model_validate(r) for r in res)
-        bar.update(len(res))
-        bar.set_postfix(success=sum(t.outcome.success for t in out))
-    return out
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
+    return rollout(tasks, functools.partial(WordEnv, max_steps=max_steps, templates=docs),
+                   SharedPolicy(functools.partial(_worker_policy, spec, plans, threads)), seed=spec.seed,
+                   max_steps=max_steps, workers=workers, chunk_size=chunk_size, desc=f"online {spec.name}",
+                   progress=progress, postfix="success")
 
 
 def online_metrics(trajectories: Sequence[Trajectory]) -> dict[str, float]:

@@ -17,8 +17,9 @@ Where the task comes from, in order of precedence:
   a built-in); the task's checker judges the result;
 - ``--family F`` [``--params JSON``] [``--doc D``]: a task of family F on document D, its
   params sampled from D with ``--seed`` unless given; the family's checker judges it;
-- ``--task "free text"`` [``--doc D``]: any request; there is no checker, so the command says
-  so and you judge the saved document yourself.
+- ``--task "free text"`` [``--doc D``]: any request; it runs by the same episode rules
+  (``env.episode.EpisodeEnv``) as a task without a family, so no checker judges it: the command
+  says so and you judge the saved document yourself.
 
 The command writes ``<out>/result.docx``, ``<out>/trajectory.json`` (a ``Trajectory``) and
 ``<out>/ufo_execution.json`` (UFO's execution record); the default ``<out>`` is
@@ -31,9 +32,7 @@ each: 0 done (the checker agrees, or there is no checker), 1 the checker says th
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import random
 import re
 import sys
 import traceback
@@ -45,13 +44,19 @@ from typing import Any
 import click
 
 from lam_kedro.agent.episode import run_episode
-from lam_kedro.agent.schema import InstantiatedTask, TaskPlan, Trajectory
+from lam_kedro.agent.schema import Trajectory
 from lam_kedro.env import WordEnv
 from lam_kedro.env.action_table import FUNCTIONS
-from lam_kedro.env.document import Document
-from lam_kedro.env.safe_paths import UnsafePathError, confined, id_problem
-from lam_kedro.env.types import Action, Observation, Task
+from lam_kedro.env.episode import NO_CHECKER
+from lam_kedro.env.safe_paths import UnsafePathError, confined
 from lam_kedro.model.policy import DecodeConfig, decode_config
+from lam_kedro.serving.agent_tasks import (
+    DEFAULT_TASK_FILE,
+    DEFAULT_TEMPLATE,
+    DEFAULT_TEMPLATES_DIR,
+    Resolved,
+    resolve_task,
+)
 from lam_kedro.serving.cli import print_step
 from lam_kedro.serving.safety import ConfirmationRequest, SafePolicy, SafetyConfig
 
@@ -59,24 +64,10 @@ __all__ = [
     "DEFAULT_TASK_FILE",
     "DEFAULT_TEMPLATE",
     "DEFAULT_TEMPLATES_DIR",
-    "FREE_TEXT_FAMILY",
-    "NO_CHECKER",
     "EvaluationSettings",
-    "UncheckedEnv",
     "agent_command",
     "evaluation_settings",
 ]
-
-#: What data collection writes: every instantiated task (the test split's among them).
-DEFAULT_TASK_FILE = Path("data/03_primary/trajectories/instantiated_tasks.jsonl")
-#: The templates pipeline's documents, by template name (what evaluation loads tasks on).
-DEFAULT_TEMPLATES_DIR = Path("data/02_intermediate/templates")
-#: The built-in template a free-text task starts from when no ``--doc`` is given.
-DEFAULT_TEMPLATE = "one_line"
-#: The family name a free-text task carries while it runs (no family of the environment has it).
-FREE_TEXT_FAMILY = "free_text"
-#: The verdict of a task without a checker.
-NO_CHECKER = "no checker for this task: judge the saved document yourself"
 
 
 # ---------------------------------------------------------------------------- settings
@@ -113,289 +104,6 @@ def evaluation_settings(project: Path | None = None) -> EvaluationSettings:
     )
 
 
-# ---------------------------------------------------------------------------- an env without checker
-
-
-class UncheckedEnv:
-    """``WordEnv`` for a task that has no checker (a free-text request).
-
-    FINISH and FAIL end the episode here and are never passed on, so the inner environment never
-    asks a task family for a verdict; the outcome says ``NO_CHECKER``. Same ``reset``/``step``
-    contract, ``max_steps``, ``document`` and ``save`` as ``WordEnv``.
-    """
-
-    def __init__(self, max_steps: int = 30, templates: dict[str, Document] | None = None) -> None:
-        if max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
-        self.max_steps = max_steps
-        self.env = WordEnv(max_steps=2**31 - 1, templates=templates)  # never truncates (and checks) itself
-        self.steps = 0
-        self.done = False
-
-    def reset(self, task: Task, seed: int | None = None) -> tuple[Observation, dict[str, Any]]:
-        self.steps, self.done = 0, False
-        return self.env.reset(task, seed=seed)
-
-    def step(self, action: Action | dict[str, Any]) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
-        act = Action(**action) if isinstance(action, dict) else action
-        obs, _reward, _term, _trunc, info = self.env.step(Action(act.control_label, act.function, act.args))
-        self.steps += 1
-        terminated = act.status in ("FINISH", "FAIL") and not self.done
-        truncated = not terminated and not self.done and self.steps >= self.max_steps
-        if terminated or truncated:
-            self.done = True
-            info = {**info, "success": False, "check_reason": NO_CHECKER}
-        return obs, 0.0, terminated, truncated, info
-
-    @property
-    def document(self) -> Document:
-        return self.env.document
-
-    def save(self, path: str | Path) -> None:
-        self.env.save(path)
-
-
-# ---------------------------------------------------------------------------- the task
-
-
-@dataclass
-class _Resolved:
-    """The task to run, whether a checker judges it, and the documents the env needs."""
-
-    task: InstantiatedTask
-    checked: bool
-    templates: dict[str, Document]
-    source: str
-    split: str | None = None
-
-
-def _load_doc(doc: str, param_hint: str = "--doc") -> Document:
-    """A built-in template by name or a .docx by path; a bad one is a usage error naming it."""
-    from lam_kedro.env.docx_io import DocxLoadError
-    from lam_kedro.env.templates import UnknownTemplateError, load_template
-
-    try:
-        return load_template(doc)
-    except (UnknownTemplateError, DocxLoadError, OSError) as err:
-        raise click.BadParameter(f"{doc}: {err}", param_hint=param_hint) from err
-
-
-def _row_task(row: dict[str, Any], where: str) -> InstantiatedTask:
-    """An ``InstantiatedTask`` from a row of instantiated tasks, trajectories or task plans."""
-    from pydantic import ValidationError
-
-    try:
-        if isinstance(row.get("task"), dict) and "trajectory_id" in row:
-            return InstantiatedTask.model_validate(row["task"])
-        if "template" in row and "plan" in row and "source" in row:  # a task-plan row
-            tp = TaskPlan.model_validate(row)
-            if not tp.template:
-                raise click.BadParameter(f"{where}: task {tp.task_id!r} has no template, so it cannot run",
-                                         param_hint="--task-id")
-            return InstantiatedTask(task_id=tp.task_id, app=tp.app, task=tp.task, plan=tp.plan,
-                                    template=tp.template, family=tp.family, params=tp.params)
-        return InstantiatedTask.model_validate(row)
-    except ValidationError as err:
-        raise click.BadParameter(f"{where}: not a task record: {err}", param_hint="--task-file") from err
-
-
-def _row_id(row: Any) -> str | None:
-    if not isinstance(row, dict):
-        return None
-    if isinstance(row.get("task"), dict) and "trajectory_id" in row:
-        return row["task"].get("task_id")
-    return row.get("task_id")
-
-
-def _task_from_file(path: Path, task_id: str) -> InstantiatedTask:
-    from lam_kedro.agent.jsonl import JsonlError, iter_jsonl_lines, parse_json_line
-
-    if not path.is_file():
-        raise click.BadParameter(f"{path} does not exist (run the data collection pipeline, "
-                                 "`kedro run --pipelines trajectories`, or pass --task-file)", param_hint="--task-file")
-    seen: list[str] = []
-    try:
-        for n, line in iter_jsonl_lines(path):
-            row = parse_json_line(path, n, line)
-            rid = _row_id(row)
-            if rid == task_id:
-                return _row_task(row, f"{path}:{n}")
-            if isinstance(rid, str) and len(seen) < 5:
-                seen.append(rid)
-    except JsonlError as err:
-        raise click.BadParameter(str(err), param_hint="--task-file") from err
-    except OSError as err:
-        raise click.BadParameter(f"{path}: cannot read: {err}", param_hint="--task-file") from err
-    hint = f"; ids there include {', '.join(seen)}" if seen else " (it has no task rows)"
-    raise click.BadParameter(f"no task {task_id!r} in {path}{hint}", param_hint="--task-id")
-
-
-def _split_of(task_file: Path, task_id: str) -> str | None:
-    """The task's split from ``splits.jsonl`` beside the task file (data collection writes it)."""
-    splits = task_file.with_name("splits.jsonl")
-    if not splits.is_file():
-        return None
-    with splits.open(encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            try:
-                row = json.loads(line)
-            except (ValueError, RecursionError):
-                continue
-            if isinstance(row, dict) and row.get("task_id") == task_id:
-                return str(row.get("split"))
-    return None
-
-
-def _template_docs(name: str, templates_dir: Path) -> dict[str, Document]:
-    """The document a data task runs on: the templates pipeline's file, else a built-in / path."""
-    try:  # a name from a task file must not reach outside the templates folder
-        saved = confined(templates_dir, f"{name}.docx")
-    except UnsafePathError:
-        saved = templates_dir / "<outside>"
-    if saved.is_file():
-        return {name: _load_doc(str(saved), "--templates")}
-    try:
-        return {name: _load_doc(name, "--templates")}
-    except click.BadParameter as err:
-        raise click.BadParameter(
-            f"the task's template {name!r} is neither {saved} nor a built-in template or .docx path; "
-            "run `kedro run --pipelines templates` or pass --templates", param_hint="--templates") from err
-
-
-def _family_task(family: str, params_json: str | None, request: str | None, doc: str | None, seed: int
-                 ) -> tuple[InstantiatedTask, dict[str, Document]]:
-    from lam_kedro.env.feasibility import InfeasibleTask, infeasibility
-    from lam_kedro.env.tasks import get_family, make_task, task_id
-    from lam_kedro.env.templates import builtin_templates
-
-    try:
-        fam = get_family(family)
-    except KeyError as err:
-        raise click.BadParameter(str(err), param_hint="--family") from err
-    candidates = [doc] if doc else [t.name for t in builtin_templates()]
-    if params_json is not None:
-        try:
-            params = json.loads(params_json)
-        except json.JSONDecodeError as err:
-            raise click.BadParameter(f"not JSON: {err.msg}", param_hint="--params") from err
-        if not isinstance(params, dict):
-            raise click.BadParameter("a JSON object of the family's params is needed", param_hint="--params")
-        name = candidates[0] if doc else DEFAULT_TEMPLATE
-        document = _load_doc(name)
-        _check_params_shape(family, fam, params, document)
-        try:
-            text = request or fam.render(params, random.Random(seed))
-            plan = fam.plan(params)
-            fam.solution(params)
-        except Exception as err:  # noqa: BLE001 - whatever the family trips on, it is the --params' fault
-            raise click.BadParameter(f"params do not suit family {family!r}: {err!r}", param_hint="--params") from err
-        reason = infeasibility(family, params, document)
-        if reason is not None:
-            raise click.BadParameter(f"the task is infeasible on {name}: {reason}", param_hint="--params")
-        env_task = Task(task_id(family, name, seed), family, text, params, name)
-    else:
-        found = None
-        for name in candidates:
-            document = _load_doc(name)
-            try:
-                env_task = make_task(fam, name, document, seed)
-            except InfeasibleTask as err:
-                raise click.BadParameter(str(err), param_hint="--doc" if doc else "--family") from err
-            if env_task is not None:
-                found = (env_task, name, document)
-                break
-        if found is None:
-            where = f"the document {doc}" if doc else "any built-in template"
-            raise click.BadParameter(f"family {family!r} finds nothing to act on in {where}; give --params "
-                                     "or another --doc", param_hint="--family")
-        env_task, name, document = found
-        plan = fam.plan(env_task.params)
-        if request:
-            env_task = Task(env_task.task_id, family, request, env_task.params, name)
-    task = InstantiatedTask.from_env_task(env_task, plan=plan)
-    return task, {name: document}
-
-
-_JSON_TYPES = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array",
-               dict: "an object", type(None): "null"}
-
-
-def _check_params_shape(family: str, fam: Any, params: dict[str, Any], document: Document) -> None:
-    """``--params`` must have the keys and JSON types of the params the family draws itself
-    (from ``document``, else a built-in template): a wrong type is refused, never coerced."""
-    from lam_kedro.env.templates import builtin_templates
-
-    reference = None
-    for doc in [document, *(t.build() for t in builtin_templates() if t.build is not None)]:
-        try:
-            reference = fam.sample_params(doc, random.Random(0))
-        except Exception:  # noqa: BLE001 - a document the family cannot sample from
-            reference = None
-        if reference is not None:
-            break
-    if reference is None:
-        return
-    missing = sorted(set(reference) - set(params))
-    unknown = sorted(set(params) - set(reference))
-    if missing or unknown:
-        raise click.BadParameter(
-            f"family {family!r} takes the params {sorted(reference)}"
-            + (f"; missing {missing}" if missing else "") + (f"; unknown {unknown}" if unknown else ""),
-            param_hint="--params")
-    for key, want in reference.items():
-        want_t, got_t = _JSON_TYPES.get(type(want)), _JSON_TYPES.get(type(params[key]))
-        if want is not None and want_t != got_t:
-            raise click.BadParameter(f"{key!r} must be {want_t} (like {json.dumps(want)}), got {got_t}: "
-                                     f"{json.dumps(params[key])[:60]}", param_hint="--params")
-
-
-def _free_task(request: str, doc: str | None) -> tuple[InstantiatedTask, dict[str, Document]]:
-    from lam_kedro.env.templates import describe_document
-
-    name = doc or DEFAULT_TEMPLATE
-    document = _load_doc(name)
-    digest = hashlib.sha1(f"{request}|{Path(name).name}".encode()).hexdigest()[:12]
-    task = InstantiatedTask(task_id=f"{FREE_TEXT_FAMILY}-{digest}", task=request, template=name,
-                            template_description=describe_document(document), family=FREE_TEXT_FAMILY)
-    return task, {name: document}
-
-
-def _resolve_task(task_text: str | None, task_id: str | None, task_file: Path | None, templates_dir: Path,
-                  family: str | None, params_json: str | None, doc: str | None, seed: int) -> _Resolved:
-    if task_id is not None:
-        problem = id_problem(task_id)
-        if problem is not None:
-            raise click.BadParameter(f"the task id {problem}", param_hint="--task-id")
-        for opt, given in (("--family", family), ("--params", params_json), ("--doc", doc), ("--task", task_text)):
-            if given is not None:
-                raise click.UsageError(f"{opt} cannot be combined with --task-id (the task file defines the task)")
-        path = task_file or DEFAULT_TASK_FILE
-        task = _task_from_file(path, task_id)
-        if task.family:
-            from lam_kedro.env.tasks import get_family
-
-            try:
-                get_family(task.family)
-            except KeyError as err:
-                raise click.BadParameter(f"task {task_id!r}: {err}", param_hint="--task-id") from err
-        docs = _template_docs(task.template, templates_dir)
-        checked = bool(task.family)
-        if not checked:
-            task = task.model_copy(update={"family": FREE_TEXT_FAMILY})
-        return _Resolved(task, checked, docs, f"task file {path}", _split_of(path, task_id))
-    if task_file is not None:
-        raise click.UsageError("--task-file needs --task-id (which task of the file to run)")
-    if family is not None:
-        task, docs = _family_task(family, params_json, task_text, doc, seed)
-        return _Resolved(task, True, docs, f"family {family}")
-    if params_json is not None:
-        raise click.UsageError("--params needs --family")
-    if not task_text:
-        raise click.UsageError("say what to do: --task TEXT, --family NAME or --task-id ID (see --help)")
-    task, docs = _free_task(task_text, doc)
-    return _Resolved(task, False, docs, "free text")
-
-
 # ---------------------------------------------------------------------------- the policy
 
 
@@ -420,7 +128,7 @@ def _model_plan(generate: Callable[[list[dict[str, str]]], str], request: str) -
     return parse_plan_output(raw) if isinstance(raw, str) else []
 
 
-def _choose_plan(resolved: _Resolved, plans: Sequence[str], plan_from: str, settings: EvaluationSettings,
+def _choose_plan(resolved: Resolved, plans: Sequence[str], plan_from: str, settings: EvaluationSettings,
                  generate: Callable[[list[dict[str, str]]], str] | None) -> tuple[list[str], str]:
     """``(plan, where it came from)``; ``auto`` does what evaluation does for a task with a plan
     and asks the model (Phase 1) for a task without one."""
@@ -620,7 +328,7 @@ def agent_command(
         updates["allowed_functions"] = list(allow)
     config = config.model_copy(update=updates)
 
-    resolved = _resolve_task(task_text, task_id, task_file, templates_dir, family, params_json, doc, seed)
+    resolved = resolve_task(task_text, task_id, task_file, templates_dir, family, params_json, doc, seed)
     out = _output_dir(out_dir, resolved.task.task_id)
     if policy == "scripted" and not resolved.checked:
         raise click.UsageError("--policy scripted plays a task family's solution: give --family or --task-id")
@@ -667,13 +375,10 @@ def agent_command(
                f"step timeout {timeout}{restricted}")
 
     safe = SafePolicy(inner, config, confirm=None if unattended else _confirm)
-    env: Any = (WordEnv(max_steps=config.max_steps, templates=resolved.templates) if resolved.checked
-                else UncheckedEnv(max_steps=config.max_steps, templates=resolved.templates))
+    env = WordEnv(max_steps=config.max_steps, templates=resolved.templates)  # a task without family: no checker
     traj = run_episode(env, safe, task, max_steps=config.max_steps, seed=seed,
                        on_step=functools.partial(print_step, full=verbose),
                        trajectory_id=f"{task.task_id}-{_safe_name(safe.name)}-agent")
-    if not resolved.checked:
-        traj = traj.model_copy(update={"task": traj.task.model_copy(update={"family": None})})
 
     for e in safe.events:
         click.secho(f"safety: step {e.step} {e.kind} ({e.rule}): {e.detail}", fg="yellow")

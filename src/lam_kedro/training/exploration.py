@@ -15,15 +15,15 @@ policy that evaluation measures only by the sampling.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from tqdm.auto import tqdm
 
-from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.policies import Policy
+from lam_kedro.agent.rollout import PolicyFactory, attempt_seed, rollout
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.agent.seeds import unit_hash
 from lam_kedro.env import WordEnv
@@ -46,13 +46,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: ``make_policy(seed) -> Policy``: a fresh policy for one attempt, its sampling seeded by ``seed``.
-PolicyFactory = Callable[[int], Policy]
-
-
-def attempt_seed(seed: int, task_id: str, attempt: int) -> int:
-    """The seed of one attempt at one task: independent of task order, different per attempt."""
-    return int(unit_hash(seed, task_id, attempt) * 2**31)
 
 
 def select_tasks(tasks: Sequence[InstantiatedTask], max_tasks: int | None, seed: int) -> list[InstantiatedTask]:
@@ -145,25 +138,10 @@ def explore(
     trajectory id is ``<task_id>-<actor>-a<attempt>`` and ``Trajectory.seed`` is the attempt's seed,
     so any single attempt can be replayed on its own.
     """
-    if attempts < 1:
-        raise ValueError(f"attempts must be at least 1, got {attempts}")
-    env = WordEnv(max_steps=max_steps, templates=documents)
-    out: list[Trajectory] = []
-    solved = 0
-    with tqdm(total=len(tasks), desc=desc, unit="task") as bar:
-        for task in tasks:
-            for attempt in range(attempts):
-                s = attempt_seed(seed, task.task_id, attempt)
-                policy = (first_policy if attempt == 0 and first_policy is not None else make_policy)(s)
-                traj = run_episode(env, policy, task, max_steps=max_steps, seed=s,
-                                   trajectory_id=f"{task.task_id}-{policy.name}-a{attempt}")
-                out.append(traj)
-                if traj.outcome.success:
-                    solved += 1
-                    if stop_on_success:
-                        break
-            bar.update(1)
-            bar.set_postfix(solved=solved)
+    out = rollout(tasks, functools.partial(WordEnv, max_steps=max_steps, templates=documents), make_policy,
+                  first_policy=first_policy, seed=seed, seed_per_attempt=True, attempts=attempts,
+                  stop_on_success=stop_on_success, max_steps=max_steps, trajectory_id="{task_id}-{actor}-a{attempt}",
+                  chunk_size=1, desc=desc, postfix="solved")
     logger.info("%s: %d attempts on %d tasks, %d tasks solved", desc, len(out), len(tasks),
                 len(solved_task_ids(out)))
     return out

@@ -1,8 +1,9 @@
 """``UIAWordEnv``: real Word on Windows behind the same ``reset`` / ``step`` contract as ``WordEnv``.
 
-The environment's bookkeeping (step count, invalid actions, the end of the episode, the info
-keys, the checker's verdict) lives here and is the same as the simulated Word's. Everything that
-touches Windows sits behind a ``WordSession``: open a .docx in Word, snapshot the window's
+The episode's rules (step count, invalid actions, the end of the episode, the info keys, the
+checker's verdict) are ``EpisodeEnv``'s, the same as the simulated Word's; this module is the
+backend: open, observe, execute, hand over the document. Everything that touches Windows sits
+behind a ``WordSession``: open a .docx in Word, snapshot the window's
 control tree, make a target for a control, save the document, close. The pywinauto session is
 ``lam_kedro.env.uia.live.PywinautoWordSession``, imported only when a ``UIAWordEnv`` is built
 without a session, so this module imports (and is tested) on any platform.
@@ -23,11 +24,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from lam_kedro.env.episode import DocumentUnavailable, EpisodeEnv
 from lam_kedro.env.types import Action, Control, Observation, Task
 from lam_kedro.env.uia.availability import require_pywinauto
 from lam_kedro.env.uia.dispatch import ControlTarget, bind, dispatch
 from lam_kedro.env.uia.tree import DEFAULT_CONTROL_TYPES, ControlNode, observation_from_tree
-from lam_kedro.env.word_env import check_task, episode_step
 
 __all__ = ["UIAWordEnv", "WordSession", "prepare_document"]
 
@@ -75,7 +76,7 @@ def prepare_document(template: str, folder: Path, stem: str) -> Path:
     return out
 
 
-class UIAWordEnv:
+class UIAWordEnv(EpisodeEnv):
     """Microsoft Word driven through UI Automation, one UFO AppAgent call at a time.
 
     ``reset(task, seed)`` copies the task's document into ``work_dir`` and opens the copy in Word;
@@ -103,85 +104,55 @@ class UIAWordEnv:
         timeout_s: float = 60.0,
         session: WordSession | None = None,
     ) -> None:
-        if max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+        super().__init__(max_steps)
         if session is None:
             require_pywinauto()
             from lam_kedro.env.uia.live import PywinautoWordSession
 
             session = PywinautoWordSession(app_path=app_path, timeout_s=timeout_s)
         self.session: WordSession = session
-        self.max_steps = max_steps
         self.work_dir = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="lam-uia-"))
         self.control_types = tuple(control_types)
         self.max_controls = max_controls
         self.document_label = document_label
         self.settle_s = settle_s
-        self.task: Task | None = None
         self.path: Path | None = None
-        self.initial_document: Any = None
-        self.steps = 0
-        self.invalid_actions = 0
-        self.done = False
         self._targets: dict[str, ControlTarget] = {}
 
-    # ------------------------------------------------------------------ Gymnasium API
+    # ------------------------------------------------------------------ the backend (EpisodeEnv's hooks)
 
-    def reset(self, task: Task, seed: int | None = None) -> tuple[Observation, dict[str, Any]]:
-        """Open a fresh copy of the task's document in Word.
-
-        ``seed`` is recorded in ``info``: the live application has no seedable randomness.
-        """
+    def _open(self, task: Task) -> Any:
+        """Open a fresh copy of the task's document in Word; the copy as read before Word opens it."""
         self.session.close()
         self.path = prepare_document(task.template, self.work_dir, task.task_id)
-        self.initial_document = _load_docx(self.path)
+        initial = _load_docx(self.path)
         self.session.open(self.path)
-        self.task = task
-        self.steps = 0
-        self.invalid_actions = 0
-        self.done = False
-        info = {"task_id": task.task_id, "step": 0, "invalid_actions": 0, "result": None, "seed": seed}
-        return self.observation(), info
+        return initial
 
-    def step(self, action: Action | dict[str, Any]) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
-        """Run one action in Word; FINISH / FAIL end the episode and score it with the task's checker."""
-        if self.task is None:
-            raise RuntimeError("call UIAWordEnv.reset(task) before step()")
+    def _execute(self, act: Action) -> Any:
+        result = dispatch(act, self._targets)
+        if self.settle_s > 0:
+            time.sleep(self.settle_s)
+        return result
 
-        def run(act: Action) -> Any:
-            result = dispatch(act, self._targets)
-            if self.settle_s > 0:
-                time.sleep(self.settle_s)
-            return result
-
-        error, reward, terminated, truncated, info = episode_step(self, action, run, self._judge)
-        obs = self.observation()
-        if error is not None:
-            obs = dataclasses.replace(obs, error=error)
-        return obs, reward, terminated, truncated, info
-
-    def _judge(self) -> tuple[bool, str]:
-        """Save the live document, read it back and ask the task's checker."""
-        assert self.task is not None
+    def _final_document(self) -> Any:
+        """Save the live document and read it back."""
         try:
-            saved = self.session.save()
-            after = _load_docx(saved)
+            return _load_docx(self.session.save())
         except Exception as err:  # a save dialog, a crashed Word: the task is not done
-            return False, f"could not save and read back the document: {type(err).__name__}: {err}"
-        return check_task(self.task, self.initial_document, after)
+            raise DocumentUnavailable(
+                f"could not save and read back the document: {type(err).__name__}: {err}") from err
 
-    # ------------------------------------------------------------------ views
-
-    def observation(self) -> Observation:
+    def _observe(self, error: str | None) -> Observation:
         """Snapshot the window and rebuild the labels the next action refers to."""
-        if self.task is None:
-            raise RuntimeError("call UIAWordEnv.reset(task) before observation()")
         tree = self.session.snapshot()
         obs, nodes = observation_from_tree(
             tree, self.control_types, max_controls=self.max_controls, document_label=self.document_label
         )
         self._targets = bind(obs, nodes, self.session.target)
-        return obs
+        return obs if error is None else dataclasses.replace(obs, error=error)
+
+    # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
         """Close the document (unsaved) and Word, if the session started it."""

@@ -20,7 +20,7 @@ import pandas as pd
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env.document import Document
 from lam_kedro.pipelines.trajectories import instantiation as inst
-from lam_kedro.pipelines.trajectories.rollout import GUESS_MARK, load_documents, rollout
+from lam_kedro.pipelines.trajectories.rollout import GUESS_MARK, expert_rollouts, load_documents
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def run_expert(instantiated_tasks: list[InstantiatedTask], templates: dict[str, 
                params: dict[str, Any]) -> list[Trajectory]:
     """The expert's trajectory for every instantiated task (successes and failures alike)."""
     runnable = [t for t in instantiated_tasks if t.family]
-    return rollout(runnable, load_documents(templates), params)
+    return expert_rollouts(runnable, load_documents(templates), params)
 
 
 _JUDGE_PROMPT = (
