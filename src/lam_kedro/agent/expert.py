@@ -1,5 +1,7 @@
 """The expert that collects task-action trajectories: it follows the task's written plan.
 
+(Over 400 lines on purpose: the plan-step grammar (``parse_step``) and the rules that resolve each intent against an observation are one reading of a plan, and the constrained decoder imports both; split, each half would make sense only next to the other.)
+
 The paper's expert is GPT-4o reading the request, its plan and the UI Automation controls, and
 matching each plan step's words to a visible control. ``PlanFollowingExpert`` does the same
 without a model: it parses each numbered help-documentation step ("On the Home tab, in the Font

@@ -1,5 +1,7 @@
 """LAM input/output text (paper App. C): step prompts, action targets, plan prompts, and parsing.
 
+(Over 400 lines on purpose: rendering and parsing of the one step format live together, so a change to the format is made and reviewed in one file (each function is short).)
+
 Prompts are data files under ``agent/prompts/`` (as UFO keeps them) filled with
 ``string.Template`` so the JSON braces in them need no escaping. Parsing never raises on bad
 model output: a model's mistake is a value to score and record, not a crash.

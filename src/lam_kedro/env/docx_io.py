@@ -1,5 +1,7 @@
 """.docx in and out of the document model: ``load_docx``, ``save_docx`` (in ``docx_write``), ``DocxLoadError``.
 
+(Over 400 lines on purpose: the reader for every part of the document model follows one XML schema top to bottom; ``docx_write`` is its writer.)
+
 Loading walks the body XML itself (python-docx wrappers for styles and formats), so hyperlinks,
 comment ranges, page breaks, fields and content controls all land where the model expects them;
 what the model cannot represent (pictures, text boxes, footnotes) is left out of the model, never an

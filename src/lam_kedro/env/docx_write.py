@@ -1,5 +1,7 @@
 """Writing the document model as a .docx that Word opens and ``load_docx`` reads back unchanged.
 
+(Over 400 lines on purpose: the writer for every part of the document model (paragraphs, runs, tables, lists, sections, headers and footers) follows one XML schema top to bottom; ``docx_io`` is its reader.)
+
 The file is built on python-docx's default template (all of Word's built-in styles, list
 numbering for "List Bullet" / "List Number"); a style the template lacks is added by name.
 """

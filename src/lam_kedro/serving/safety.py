@@ -1,5 +1,7 @@
 """The safety layer between a policy and the application: allowlist, sensitive actions, limits.
 
+(Over 400 lines on purpose: the rules, their config and the ``SafePolicy`` wrapper are read together when auditing what a served policy may do.)
+
 The paper leaves safety open ("the LAM acts on a real machine"); here every action a served
 policy proposes passes through ``SafePolicy`` before the environment sees it:
 

@@ -1,5 +1,7 @@
 """An OpenAI-compatible chat-completions server for the LAM, the model UFO's AppAgent can call.
 
+(Over 400 lines on purpose: one FastAPI app: request validation, OpenAI's error shapes and the endpoints in one place, so every 4xx path can be read together.)
+
 ``create_app(generate, api_key=...)`` wraps any ``generate(messages) -> text`` (the LAM from
 ``serving.models.lam_generate``, or anything else with that shape) in a FastAPI app:
 

@@ -1,5 +1,7 @@
 """Chat requests in, LAM prompts out; LAM text in, the JSON the caller parses out.
 
+(Over 400 lines on purpose: both dialects' slot readers share the helpers that validate and bound a client's slots; a file per dialect would repeat them.)
+
 The server never feeds a client's prompt to the model verbatim. It reads the *slots* of the last
 user message, then re-renders them with ``agent.prompt`` (``step_messages`` / ``plan_messages``),
 so the served model sees exactly the prompt shape it was trained and evaluated on, whoever sent
