@@ -3,7 +3,7 @@
 CI has no GPU, so this is run by hand where one is lent (writes benchmarks/results/cuda_check.json):
 
     PYTHONPATH=src:. python benchmarks/cuda_check.py
-    PYTHONPATH=src:. python benchmarks/cuda_check.py --data data --generation lam4 --tasks 40
+    PYTHONPATH=src:. python benchmarks/cuda_check.py --data data --generation lam4 --tasks 24
 
 With ``--data``, a trained generation also plays held-out tasks online with the evaluation's
 decoder (``evaluation.generate``: greedy, constrained to the action grammar) once on CUDA and once

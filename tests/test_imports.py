@@ -1,10 +1,10 @@
-"""Imports run one way and without cycles: DESIGN.md's direction, read from the source.
+"""Imports run one way and without cycles: ../shared/DESIGN.md's direction, read from the source.
 
 - every module of ``lam_kedro`` imports alone (no other module of ours loaded before it);
 - no two modules import each other at module level, even where a package's ``__init__`` happens to
   import them in an order that works (the import order is no contract);
 - ``env`` imports nothing of ours outside ``env``; ``serving`` never imports ``training``; each
-  package imports only the packages DESIGN.md lets it, counting imports inside functions too.
+  package imports only the packages ../shared/DESIGN.md lets it, counting imports inside functions too.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.conftest import REPO
 
 SRC = REPO / "src"
 
-#: The packages of ours each package may import (DESIGN.md, "Direction of imports"). Modules at the
+#: The packages of ours each package may import (../shared/DESIGN.md, "Direction of imports"). Modules at the
 #: top (``console``, ``settings``, ``pipeline_registry``) wire everything and may import anything.
 ALLOWED: dict[str, frozenset[str]] = {
     "env": frozenset(),

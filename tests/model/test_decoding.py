@@ -274,3 +274,21 @@ def test_plan_slot_reads_none_as_empty():
     # the items as the prompt lists them: numbered when the plan's steps carry no number of their own
     assert step_messages("do it", [], [], ["Click Bold.", "Click Italic."]).slots.plan == (
         "1. Click Bold.", "2. Click Italic.")
+
+
+def test_a_step_prompt_without_its_slots_is_decoded_plainly_with_a_warning(bundle, caplog):
+    """A copy of the messages (``list(m)``) loses ``Messages.slots``: the decoder says so instead of
+    silently dropping the action grammar."""
+    task = make_tasks(1)[0]
+    obs, _ = WordEnv(max_steps=3).reset(task.to_env_task(), seed=0)
+    messages = step_messages(task.task, obs.controls, [], list(task.plan))
+    decoder = ActionDecoder(bundle, max_new_tokens=4)
+    with caplog.at_level("WARNING", logger="lam_kedro.model.decoder"):
+        decoder(list(messages))
+        decoder(list(messages))
+    warnings = [r for r in caplog.records if "without its slots" in r.getMessage()]
+    assert len(warnings) == 1  # once per decoder
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="lam_kedro.model.decoder"):
+        json.loads(ActionDecoder(bundle, max_new_tokens=64)(messages))  # with its slots: the grammar, no warning
+    assert not [r for r in caplog.records if "without its slots" in r.getMessage()]

@@ -4,8 +4,8 @@
 allowed values), the control types it is valid on, whether it only reads (allowed on a closed
 document), a one-line description (the prompt lists it) and its handler per backend (``word``:
 a ``WordUI`` method marked ``@action_handler``; ``uia``: a key of ``uia.dispatch.HANDLERS``).
-Everything else is a view of this table: argument validation and ``VALID_ON``
-(``env.actions``), dispatch in both backends, the prompt's function list, the decoder's allowed
+Everything else is a view of this table: ``VALID_ON`` and the other views below, argument
+validation (``env.actions``), dispatch in both backends, the prompt's function list, the decoder's allowed
 functions and argument values, and the random policy's choices. Adding a function is one entry
 here, its handlers and its tests.
 

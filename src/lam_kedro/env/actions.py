@@ -4,7 +4,8 @@ An action is data (``types.Action``); nothing here executes model output as code
 ``check_function`` checks the function against the control's type and ``validate_args`` the args
 against the function's signature, both read off ``action_table.ACTIONS`` (which also names each
 function's handler per backend). Anything wrong is an ``ActionError`` whose message names the
-label, function or arg, which ``WordEnv.step`` turns into the next observation's ``error``.
+label, function or arg, which ``EpisodeEnv.step`` (``env.episode``) turns into the next observation's
+``error``.
 """
 
 from __future__ import annotations

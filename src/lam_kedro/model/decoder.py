@@ -36,13 +36,14 @@ pyfunc model and the server take either decoder.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 
 from lam_kedro.agent.prompt import strip_step_marker
-from lam_kedro.agent.slots import PromptSlots
+from lam_kedro.agent.slots import CONTROLS_SLOT, PromptSlots
 from lam_kedro.env.action_table import ACTIONS, SIGNATURES, VALID_ON
 from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.decisions import ThoughtDecision, ThoughtDecisions
@@ -50,6 +51,8 @@ from lam_kedro.model.generation import encode_prompt, make_generate
 from lam_kedro.model.grammar import DecodeStats, JsonGrammar, in_json, vocab
 from lam_kedro.model.reading import plan_quotes, requested_names
 from lam_kedro.model.scoring import TokenScoring
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["ActionDecoder", "make_action_generate"]
 
@@ -150,6 +153,7 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
         self._eos = self.tokenizer.eos_token_id
         self._limit = getattr(getattr(self.model, "config", None), "max_position_embeddings", None)
         self._plain: Callable[[list[dict[str, str]]], str] | None = None
+        self._warned = False  # warned once that a step prompt came without its slots
         self._prompt_ids: list[int] = []
         self._cache: Any = None
         self.last_stats = DecodeStats()
@@ -331,6 +335,10 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
             return self.decode(messages, slots)
         if slots is not None and self.copy_values:
             return self.decode_plan(messages, slots.request)
+        if slots is None and not self._warned and any(CONTROLS_SLOT in str(m.get("content", "")) for m in messages):
+            self._warned = True  # a copy of the messages (list(m), a JSON round trip) loses the slots
+            logger.warning("a step prompt came without its slots (Messages.slots): it is decoded plainly, without "
+                           "the action grammar; pass the Messages object agent.prompt.step_messages returned")
         if self._plain is None:
             self._plain = make_generate(self.bundle, max_new_tokens=self.max_new_tokens)
         self._cache, self._prompt_ids = None, []
