@@ -68,6 +68,7 @@ def run_variant(name: str, params: dict[str, Any], data: str, threads: int) -> d
     from lam_kedro.env.docx_io import load_docx
     from lam_kedro.model.loading import load_bundle
     from lam_kedro.pipelines.phase3.nodes import explore_failed_tasks
+    from lam_kedro.training.exploration import exploration_by_family
 
     torch.set_num_threads(threads)
     root = Path(data)
@@ -78,16 +79,10 @@ def run_variant(name: str, params: dict[str, Any], data: str, threads: int) -> d
     lam2 = load_bundle(root / "06_models/lam2")
     t0 = time.perf_counter()
     trajectories, summary = explore_failed_tasks(lam2, tasks, templates, params)
-    by_family: dict[str, list[int]] = {}
-    solved_ids = {t.task.task_id for t in trajectories if t.outcome.success}
-    for task_id, family in {t.task.task_id: t.task.family for t in trajectories}.items():
-        by_family.setdefault(family or "?", [0, 0])
-        by_family[family or "?"][0] += 1
-        by_family[family or "?"][1] += task_id in solved_ids
     return {"variant": name, "params": params, "tasks": summary["exploration_tasks"],
             "solved": summary["exploration_solved"], "solve_rate": summary["exploration_solved"] / max(1, summary["exploration_tasks"]),
             "episodes": len(trajectories), "steps": sum(t.outcome.steps for t in trajectories),
-            "seconds": round(time.perf_counter() - t0, 1), "by_family": by_family}
+            "seconds": round(time.perf_counter() - t0, 1), "by_family": exploration_by_family(trajectories)}
 
 
 def _markdown(r: dict[str, Any]) -> str:

@@ -35,3 +35,32 @@ def test_markdown_lists_each_variant():
                        "seconds": 2.0}]}
     text = _markdown(r)
     assert "| default | `{}` | 1 / 4 | 25.0% | 7 | 30 | 2.0 |" in text
+
+
+def test_the_benchmark_explores_for_real(tmp_path: Path):
+    """``main`` on a data folder laid out as the pipeline writes it: a LAM2, expert-failed tasks and
+    the templates as .docx; each variant runs ``explore_failed_tasks`` and is reported."""
+    from benchmarks.phase3_exploration import main
+
+    from lam_kedro.env.docx_write import save_docx
+    from lam_kedro.env.templates import builtin_templates
+    from lam_kedro.model.loading import save_bundle
+    from tests.evaluation.conftest import make_tasks, tiny_bundle
+
+    tasks = make_tasks(2)
+    (tmp_path / "05_model_input/trajectories").mkdir(parents=True)
+    (tmp_path / "05_model_input/trajectories/exploration_tasks.jsonl").write_text(
+        "".join(t.model_dump_json() + "\n" for t in tasks))
+    (tmp_path / "02_intermediate/templates").mkdir(parents=True)
+    for template in builtin_templates():
+        if template.name in {t.template for t in tasks}:
+            save_docx(template.document(), tmp_path / f"02_intermediate/templates/{template.name}.docx")
+    save_bundle(tiny_bundle(), tmp_path / "06_models/lam2")
+    result = main(["--data", str(tmp_path), "--variants", "default", "attempts_3", "--max-tasks", "2",
+                   "--out", str(tmp_path / "out/p3")])
+    by_name = {v["variant"]: v for v in result["variants"]}
+    assert set(by_name) == {"default", "attempts_3"} and all(v["tasks"] == 2 for v in by_name.values())
+    # an unsolved task gets every attempt: 2 or 3 episodes per task, one less for each solved one
+    assert 2 <= by_name["default"]["episodes"] <= 4 and 2 <= by_name["attempts_3"]["episodes"] <= 6
+    assert sum(row["explored"] for row in by_name["default"]["by_family"]) == 2
+    assert (tmp_path / "out/p3.md").read_text().startswith("# Phase 3 exploration variants")
