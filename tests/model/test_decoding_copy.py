@@ -171,9 +171,8 @@ def test_every_decision_is_copied_from_the_prompt_and_carried_out(bundle, screen
             types = VALID_ON["click_input"]
             assert types is None or control["control_type"] in types
             assert (control["control_type"] == "TabItem") == (verb == "open")  # tabs are opened, the rest clicked
-            named = named_in(step, [c["control_text"] for c in screen
-                                    if (c["control_type"] == "TabItem") == (verb == "open")])
-            if named:  # the step names visible controls: one of them is clicked
+            named = named_in(step, [c["control_text"] for c in screen])
+            if named:  # the step names visible controls (a tab or not): one of them is clicked or opened
                 assert name in named
         elif verb == "select":
             assert obj["function"] == "select_text" and control["control_type"] == "Document"
@@ -191,6 +190,23 @@ def test_every_decision_is_copied_from_the_prompt_and_carried_out(bundle, screen
             if step == "Press Delete.":  # the step names its key
                 assert rest == "{DELETE}"
     assert seen <= {"click", "open", "select", "type", "press"} and seen
+
+
+def test_a_step_that_names_a_tab_but_no_visible_box_is_not_typed_into_another_box(bundle, screen):
+    """"On the Layout tab, ... set Indent Left to 36 pt." on the Home tab: Layout is the only visible
+    control the step names, so the decision opens it (or selects / presses); it never types "36" into
+    a box the step does not name (the Font box) and never clicks a control it does not name."""
+    step = "On the Layout tab, in the Paragraph group, set Indent Left to 36 pt."
+    names = [c["control_text"] for c in screen]
+    assert named_in(step, names) == ["Layout"] and "Indent Left" not in names
+    messages = step_messages('Indent "Quarterly results" by 36 pt.', screen, [], [f"1. {step}"])
+    verbs = set()
+    for verb, rest, obj in _decisions(bundle, messages, seeds=range(24)):
+        verbs.add(verb)
+        assert verb != "type" and verb != "click", (verb, rest)
+        if verb == "open":
+            assert rest == "'Layout'" and obj["control_name"] == "Layout"
+    assert "open" in verbs  # the untrained model, sampled hot, opens the tab now and then
 
 
 def test_status_and_plan_agree(bundle, screen):

@@ -61,7 +61,11 @@ class ThoughtDecisions:
         self._force(" Now: ")
         verbs = ["click '", "open '", "select '", "type '", "press "]
         close = '\'.", "control_label": "'
-        verb = self._choose(verbs)  # scored, not emitted: a click's verb is chosen again with its control
+        offered = list(range(len(verbs)))
+        if self.named_controls and self._names_visible_but_no_box(options):
+            offered.remove(3)  # the step names visible controls, none a box: no typing into an unnamed one
+        # scored, not emitted: a click's verb is chosen again with its control
+        verb = offered[self._choose([verbs[i] for i in offered])]
         if verb <= 1:  # a click or a tab to open: the verb and the control are chosen together
             return self._click_or_open(options, close)
         self._force(verbs[verb])
@@ -99,14 +103,29 @@ class ThoughtDecisions:
         self._force(texts[pick])
         return ThoughtDecision(document, "keyboard_input", {"keys": keys[pick]})
 
+    def _names_visible_but_no_box(self, options: Sequence[Mapping[str, str]]) -> bool:
+        """Whether the plan step names a visible control but no visible box one can type into."""
+        boxes = VALID_ON["set_edit_text"]
+        visible = {str(c.get("control_text", "")): str(c.get("control_type", "")) for c in options}
+        named = named_in(self._step, list(visible))
+        return bool(named) and boxes is not None and not any(visible[n] in boxes for n in named)
+
     def _click_or_open(self, options: Sequence[Mapping[str, str]], close: str) -> ThoughtDecision | None:
         """``click '<control>'`` or ``open '<tab>'``, verb and name one joint choice: a click names a
         visible clickable control that is not a tab, ``open`` a tab (the expert opens tabs and clicks
-        the rest); with ``named_controls`` each among the ones the plan step names, when it names any."""
+        the rest); with ``named_controls`` both among the visible controls the plan step names, when it
+        names any (a tab or not: a step that names only a visible tab offers only that tab)."""
         clickable = VALID_ON["click_input"]
         texts, owners = [], []
-        for verb, tabs in (("click '", False), ("open '", True)):
-            names = self._names(options, lambda t, tabs=tabs: (t in _TABS) == tabs and (clickable is None or t in clickable))
+        groups = [(verb, tabs, self._names(options, lambda t, tabs=tabs: (t in _TABS) == tabs
+                                           and (clickable is None or t in clickable)))
+                  for verb, tabs in (("click '", False), ("open '", True))]
+        if self.named_controls:  # the step names a visible control (a tab or not): only named ones are on offer
+            named = [(verb, tabs, {n: ix for n, ix in names.items() if named_in(self._step, [n])})
+                     for verb, tabs, names in groups]
+            if any(names for _, _, names in named):
+                groups = named
+        for verb, tabs, names in groups:
             for name, indices in names.items():
                 texts.append(verb + in_json(name) + close)
                 owners.append((tabs, indices))

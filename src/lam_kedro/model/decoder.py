@@ -96,8 +96,11 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
             copy of the request's (``plan_quotes``), and with ``named_controls`` each finished step
             clicks the sibling control the request names (``requested_names``); without
             ``copy_values`` plainly.
-        named_controls: with ``copy_decision``, a click (or a box to type into) is chosen among the
-            visible controls the plan step names, when it names any (else among all of them).
+        named_controls: with ``copy_decision``, a click or a tab to open (or a box to type into) is
+            chosen among the visible controls the plan step names, when it names any visible control
+            (else among all of them); a step that names visible controls but no box types nothing
+            ("On the Layout tab, set Indent Left to 36 pt." on the Home tab opens Layout: typing 36
+            into the Font box is not on offer).
         read_document: with ``copy_values`` and ``named_controls``, a ``select`` reads its text off the
             document the observation shows (``PromptSlots.document``) as the plan step says
             (``document_selections``); the model does not read the document.

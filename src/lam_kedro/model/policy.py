@@ -66,9 +66,10 @@ class DecodeConfig(BaseModel):
                                                 "the prompt (a quote of the plan step or request, a run of the "
                                                 "step's words, a key), chosen whole, and the action carries it; a "
                                                 "plan (LAM1's prompt) copies each quote it opens from the request")
-    named_controls: bool = Field(True, description="with copy_decision: a click (or the box typed into) is "
-                                                   "chosen among the visible controls the plan step names, "
-                                                   "when it names any")
+    named_controls: bool = Field(True, description="with copy_decision: a click, a tab opened or the box typed "
+                                                   "into is chosen among the visible controls the plan step "
+                                                   "names, when it names any (a tab or not); a step that names "
+                                                   "visible controls but no box types into none")
     read_document: bool = Field(True, description="with copy_values and named_controls: a select's text is read "
                                                   "off the document the observation shows, as the plan step says "
                                                   "(the whole paragraph an opening names, a double-clicked word "
