@@ -106,9 +106,11 @@ class ThoughtDecisions:
     def _names_visible_but_no_box(self, options: Sequence[Mapping[str, str]]) -> bool:
         """Whether the plan step names a visible control but no visible box one can type into."""
         boxes = VALID_ON["set_edit_text"]
-        visible = {str(c.get("control_text", "")): str(c.get("control_type", "")) for c in options}
+        visible: dict[str, set[str]] = {}  # name -> the types of the visible controls of that name
+        for c in options:
+            visible.setdefault(str(c.get("control_text", "")), set()).add(str(c.get("control_type", "")))
         named = named_in(self._step, list(visible))
-        return bool(named) and boxes is not None and not any(visible[n] in boxes for n in named)
+        return bool(named) and boxes is not None and not any(visible[n] & boxes for n in named)
 
     def _click_or_open(self, options: Sequence[Mapping[str, str]], close: str) -> ThoughtDecision | None:
         """``click '<control>'`` or ``open '<tab>'``, verb and name one joint choice: a click names a
