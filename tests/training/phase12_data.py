@@ -36,7 +36,7 @@ def expert_data(n_tasks: int = 24, seed: int = 0) -> tuple[tuple[TaskPlan, ...],
 
 def base_params(**overrides) -> dict:
     """``params:base_model`` for the test-sized tiny model."""
-    return {"name": "tiny", "kind": "tiny", "system_prompt": False, "config": dict(TINY_CONFIG),
+    return {"name": "tiny", "kind": "tiny", "system_prompt": False, "compact_controls": False, "config": dict(TINY_CONFIG),
             "tokenizer": {"vocab_size": 1024}, **overrides}
 
 
