@@ -331,3 +331,21 @@ def test_agent_settings_come_through_kedros_config_loader(tmp_path: Path) -> Non
     (local / "parameters_evaluation.yml").write_text("evaluation:\n  generate: {max_new_tokenz: 64}\n")
     with pytest.raises(ValueError, match=r"evaluation\.generate\.max_new_tokenz: unknown key"):
         agent_settings(tmp_path)
+
+
+def test_the_tracking_uri_is_kedro_mlflows_through_the_same_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                  ) -> None:
+    from lam_kedro.serving.models import resolve_tracking_uri
+    from lam_kedro.serving.project_conf import tracking_uri
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert tracking_uri(REPO, env="base") == "sqlite:///mlflow.db"  # conf/base/mlflow.yml
+    assert resolve_tracking_uri(project=REPO) == f"sqlite:///{(REPO / 'mlflow.db').resolve()}"
+    (tmp_path / "conf" / "base").mkdir(parents=True)
+    (tmp_path / "conf" / "base" / "mlflow.yml").write_text("server: {mlflow_tracking_uri: sqlite:///base.db}\n")
+    (tmp_path / "conf" / "shared").mkdir()
+    (tmp_path / "conf" / "shared" / "mlflow.yml").write_text("server: {mlflow_tracking_uri: http://mlflow:5000}\n")
+    assert tracking_uri(tmp_path) == "sqlite:///base.db"
+    assert tracking_uri(tmp_path, env="shared") == "http://mlflow:5000"
+    assert tracking_uri(tmp_path / "elsewhere") is None
+    assert resolve_tracking_uri("sqlite:///given.db", tmp_path) == "sqlite:///given.db"

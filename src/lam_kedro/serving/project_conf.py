@@ -18,7 +18,7 @@ from typing import Any
 from lam_kedro.evaluation.params import EvaluationParams, parse_params
 from lam_kedro.model.policy import DecodeConfig
 
-__all__ = ["AgentSettings", "agent_settings"]
+__all__ = ["AgentSettings", "agent_settings", "tracking_uri"]
 
 #: The catalog entries whose paths ``lam agent`` reads (``catalog_trajectories.yml``, ``catalog_templates.yml``).
 TASKS, SPLITS, TEMPLATES = "instantiated_tasks", "trajectory_splits", "templates"
@@ -50,7 +50,25 @@ def _loader(conf: Path, env: str | None) -> tuple[Any, str]:
         env = "local" if (conf / "local").is_dir() else "base"
     elif not (conf / env).is_dir():
         raise ValueError(f"--env {env}: there is no {conf / env} folder")
-    return OmegaConfigLoader(str(conf), base_env="base", default_run_env=env), env
+    # kedro-mlflow reads mlflow*.yml under the key `mlflow` (its hook adds the pattern for kedro run)
+    patterns = {"mlflow": ["mlflow*", "mlflow*/**"]}
+    return OmegaConfigLoader(str(conf), base_env="base", default_run_env=env, config_patterns=patterns), env
+
+
+def tracking_uri(project: Path | None = None, env: str | None = None) -> str | None:
+    """``server.mlflow_tracking_uri`` of the project's ``mlflow.yml`` (kedro-mlflow's config), read with
+    the same loader and env; ``None`` outside a project or when it is not set."""
+    from kedro.config import MissingConfigException
+
+    conf = (project or Path.cwd()).resolve() / "conf"
+    if not (conf / "base").is_dir():
+        return None
+    loader, _ = _loader(conf, env)
+    try:
+        server = (loader["mlflow"] or {}).get("server") or {}
+    except MissingConfigException:
+        return None
+    return server.get("mlflow_tracking_uri") or None
 
 
 def _catalog_path(catalog: dict[str, Any], name: str, key: str, project: Path) -> Path | None:
