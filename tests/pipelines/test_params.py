@@ -47,6 +47,18 @@ def test_model_defaults_are_conf_base(key: str) -> None:
     raw = parameters("base")[key]
     model = model_of(key)
     assert model.model_validate(_minimal(model, raw)).model_dump() == model.model_validate(raw).model_dump()
+    assert _required(model) <= {"training.sft"}  # only TRL's own block has no default of ours
+
+
+def _required(model: type[BaseModel], prefix: str = "") -> set[str]:
+    """The dotted paths of the keys ``model`` cannot do without."""
+    out = set()
+    for name, field in model.model_fields.items():
+        if field.is_required():
+            ann = field.annotation
+            nested = isinstance(ann, type) and issubclass(ann, BaseModel)
+            out |= _required(ann, f"{prefix}{name}.") if nested and _required(ann) else {prefix + name}
+    return out
 
 
 TYPOS = [
@@ -110,3 +122,52 @@ def test_the_hook_checks_the_blocks_a_pipeline_reads_before_it_runs() -> None:
         _hook_run(params, ["params:phase4"])
     with pytest.raises(ValueError, match=r"params:phase4\.ppo\.clip_epsilon"):
         _hook_run(params, ["parameters"])
+
+
+def catalog(env: str) -> dict[str, Any]:
+    """The catalog config of ``env`` with its ``${globals:...}`` resolved, as ``kedro run`` reads it."""
+    loader = OmegaConfigLoader(conf_source=str(REPO / "conf"), base_env="base", default_run_env=env)
+    return dict(loader["catalog"])
+
+
+def _keys(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    return set().union(*(_keys(v) for v in value)) if isinstance(value, list) else set()
+
+
+@pytest.mark.parametrize("env", ["base", "test", "smollm2"])
+def test_paths_are_the_catalogs_not_the_parameters(env: str) -> None:
+    assert "output_dir" not in _keys(parameters(env))  # the SFT checkpoint folders are catalog entries
+    cat = catalog(env)
+    folders = {g: cat[g]["dataset"]["path"] for g in ("lam1", "lam2", "lam3", "lam4")}
+    assert folders == {g: f"data/06_models/{g}" for g in folders}
+    assert cat["evaluation_models"]["generations"] == folders  # one place: globals.yml's `models`
+    root = "data/06_models/checkpoints" + ("/smollm2" if env == "smollm2" else "")
+    assert {cat[f"lam{n}_checkpoints"]["path"] for n in (1, 2, 3)} == {f"{root}/lam{n}" for n in (1, 2, 3)}
+
+
+def test_a_phase_block_may_not_name_its_checkpoint_folder() -> None:
+    params = copy.deepcopy(parameters("base"))
+    params["phase1"]["training"]["sft"]["output_dir"] = "data/06_models/checkpoints/elsewhere"
+    with pytest.raises(ValueError, match=r"params:phase1\.training\.sft: key 'output_dir' is not set here: the "
+                                         r"checkpoint folder is the catalog's <generation>_checkpoints entry"):
+        validate_parameters(params, ["phase1"])
+
+
+def test_models_are_registered_by_the_dataset_their_training_node_saves() -> None:
+    """No identity nodes: each registering catalog entry wraps the model folder and is the output of
+    the node that trains the model."""
+    import importlib
+
+    cat = catalog("base")
+    registering = {k for k, v in cat.items() if v.get("type") == "lam_kedro.datasets.MlflowRegisteredModelDataset"}
+    assert registering == {"lam1", "lam2", "lam3", "lam4", "reward_model"}
+    assert all(cat[k]["dataset"]["type"] == "lam_kedro.datasets.HFModelDataset" for k in registering)
+    assert not [k for k in cat if k.endswith("_registered")]
+    for name in ("phase1", "phase2", "phase3", "phase4", "reward_model"):
+        pipeline = importlib.import_module(f"lam_kedro.pipelines.{name}").create_pipeline()
+        for n in pipeline.nodes:
+            saved = registering & set(n.outputs)
+            assert not saved or n.name.startswith("train_"), f"{n.name} writes {saved}"
+            assert not (len(n.inputs) == 1 and set(n.inputs) & registering and set(n.outputs) <= registering), n.name

@@ -44,10 +44,10 @@ def test_train_lam3_continues_from_lam2_and_its_loss_falls(tmp_path: Path):
                                             "max_position_embeddings": 2048})
     lam2 = ModelBundle(model, tok, {"generation": "lam2", "base": "tiny", "task": "causal_lm", "system_prompt": False})
     params = {"seed": 0, "eval_fraction": 0.0, "resume": False,
-              "sft": {"output_dir": str(tmp_path / "ckpt"), "max_steps": 10, "per_device_train_batch_size": 4,
+              "sft": {"max_steps": 10, "per_device_train_batch_size": 4,
                       "learning_rate": 3e-3, "max_length": 512, "logging_steps": 2, "save_strategy": "no",
                       "use_cpu": True, "disable_tqdm": True}}
-    lam3, curves = train_lam3(lam2, expert, explored, params)
+    lam3, curves = train_lam3(lam2, expert, explored, params, tmp_path / "ckpt")
 
     losses = [p["value"] for p in curves["loss"]]
     assert losses[-1] < losses[0] - 0.25, losses

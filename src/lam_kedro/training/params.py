@@ -14,13 +14,15 @@ from pydantic import Field
 
 from lam_kedro.model.config import Params, fields_of
 
-__all__ = ["CHECKPOINTS", "LoraBlock", "RowSplit", "SFTConfigBlock", "RewardTrainingParams", "SFTParams",
+__all__ = ["CHECKPOINTS", "LoraBlock", "PhaseSFTBlock", "RowSplit", "SFTConfigBlock", "RewardTrainingParams", "SFTParams",
            "SFTTrainingParams"]
 
 #: Why ``output_dir`` is not a parameter.
 CHECKPOINTS = "the checkpoint folder is the catalog's <generation>_checkpoints entry"
-#: An ``sft:`` block: ``trl.SFTConfig`` fields as they are.
+#: An ``sft:`` block: ``trl.SFTConfig`` fields as they are (``train_sft``'s own callers may set ``output_dir``).
 SFTConfigBlock = fields_of("trl.SFTConfig")
+#: A phase's ``sft:`` block: ``output_dir`` is the catalog's ``<generation>_checkpoints``, not a parameter.
+PhaseSFTBlock = fields_of("trl.SFTConfig", reserved={"output_dir": CHECKPOINTS})
 #: A ``lora:`` block: ``peft.LoraConfig`` fields plus ours, ``merge`` (default true) and ``enabled``.
 LoraBlock = fields_of("peft.LoraConfig", extra=frozenset({"merge", "enabled"}))
 
@@ -55,7 +57,9 @@ class SFTParams(Params):
 
 class SFTTrainingParams(SFTParams, RowSplit):
     """``params:phase<N>.training``: ``train_sft``'s block plus the row split; each phase subclasses it
-    with its ``conf/base`` defaults for the split."""
+    with its ``conf/base`` defaults for the split. The checkpoint folder is the catalog's."""
+
+    sft: PhaseSFTBlock  # type: ignore[valid-type]
 
 
 def _rm_lora() -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -51,6 +52,7 @@ class Phase3Exploration(ExplorationParams):
 class Phase3Training(SFTTrainingParams):
     """``params:phase3.training`` (defaults: ``conf/base/parameters_phase3.yml``)."""
 
+    seed: int = 0
     eval_fraction: float = Field(0.1, ge=0, lt=1)
     max_train_rows: int | None = Field(800, ge=0)
     max_eval_rows: int | None = Field(64, ge=0)
@@ -109,6 +111,7 @@ def train_lam3(
     train_trajectories: list[Trajectory],
     lam2_exploration_trajectories: list[Trajectory],
     params: dict[str, Any],
+    checkpoints: Path,
 ) -> tuple[ModelBundle, dict[str, list[dict[str, float]]]]:
     """LAM3: LAM2 fine-tuned on LAM2's first success on each new task (every step) plus the expert's
     successes (a seeded sample up to ``max_train_rows`` in all; eval rows are the expert's).
@@ -123,7 +126,7 @@ def train_lam3(
     train_rows, eval_rows = lam3_rows(train_trajectories, new, lam2.info, p)
     logger.info("phase3: %d expert + %d new successful trajectories -> %d train / %d eval rows",
                 len(train_trajectories), len(new), len(train_rows), len(eval_rows))
-    lam3, curves = train_sft(lam2, train_rows, eval_rows, p, generation="lam3")
+    lam3, curves = train_sft(lam2, train_rows, eval_rows, p, generation="lam3", checkpoints=checkpoints)
     lam3.info["phase3"] = {"expert_trajectories": len(train_trajectories), "new_trajectories": len(new)}
     return lam3, curves
 
