@@ -31,7 +31,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "model": frozenset({"agent", "env"}),
     "training": frozenset({"model", "agent", "env"}),
     "evaluation": frozenset({"model", "agent", "env"}),
-    "serving": frozenset({"model", "agent", "env"}),
+    # serving reads the evaluation's params model (evaluation.params): `lam agent` / `lam serve` run a LAM as
+    # the evaluation's config says, validated by the same model
+    "serving": frozenset({"model", "agent", "env", "evaluation"}),
     "datasets": frozenset({"serving", "model", "agent", "env"}),
     "validation": frozenset(),
     "pipelines": frozenset({"datasets", "evaluation", "training", "model", "agent", "env"}),

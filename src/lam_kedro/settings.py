@@ -1,12 +1,14 @@
 """Kedro project settings: configuration layout and the project's own hooks.
 
-kedro-mlflow registers its hook through its plugin entry point; ours validates datasets with
+kedro-mlflow registers its hook through its plugin entry point; ours validate the ``params:``
+blocks a pipeline reads before it runs (a typo stops the run, naming the key) and datasets with
 Great Expectations before they are saved, so a bad dataset stops the run before it lands.
 """
 
+from lam_kedro.pipelines.params import ParamsHooks
 from lam_kedro.validation.hooks import DataValidationHooks
 
-HOOKS = (DataValidationHooks(),)
+HOOKS = (ParamsHooks(), DataValidationHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

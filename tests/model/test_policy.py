@@ -14,9 +14,9 @@ from lam_kedro.agent.prompt import parse_action_output
 from lam_kedro.env import WordEnv
 from lam_kedro.env.action_table import VALID_ON
 from lam_kedro.evaluation.online import ActorSpec, build_policy, rollout_actor
+from lam_kedro.evaluation.params import parse_params
 from lam_kedro.model.decoder import ActionDecoder
 from lam_kedro.model.policy import DecodeConfig, decode_config, lam_generate, lam_policy
-from lam_kedro.pipelines.evaluation.params import parse_params
 from lam_kedro.pipelines.phase3.nodes import Phase3Exploration
 from lam_kedro.pipelines.reward_model.nodes import RolloutParams
 from lam_kedro.training.exploration import ExplorationParams, attempt_seed, explore, model_policy_factory

@@ -184,18 +184,30 @@ def _tracked(stage: dict) -> list[str]:
     return [e if isinstance(e, str) else next(iter(e)) for e in entries]
 
 
+@functools.cache
+def _base_catalog() -> dict[str, object]:
+    """``conf/base``'s catalog as Kedro reads it (``${globals:...}`` resolved)."""
+    from kedro.config import OmegaConfigLoader
+
+    return dict(OmegaConfigLoader(str(REPO / "conf"), base_env="base", default_run_env="base")["catalog"])
+
+
 def _catalog_modules(stage: str) -> set[str]:
     """The ``lam_kedro`` modules named (dataset types, models) by the base catalog's entries of the
     stage's pipeline that read or write a file DVC tracks for the stage. Entries that only talk to
-    MLflow (the registry, metrics) are left out: DVC does not track what they write."""
+    MLflow (metrics) are left out, and of an entry that wraps a file dataset (a model folder
+    registered as it is saved) only the wrapped dataset counts: DVC does not track what MLflow
+    gets."""
     tracked = _tracked(_stages()[stage])
     names: set[str] = set()
-    for path in sorted((REPO / "conf/base").glob("catalog*.yml")):
-        for key, entry in (yaml.safe_load(path.read_text()) or {}).items():
-            values = _strings(entry)
-            on_disk = any(_covers(t, v) for t in tracked for v in values)
-            if key in _pipeline_datasets()[stage] and on_disk:
-                names |= {v for v in values if _DOTTED.fullmatch(v)}
+    for key, entry in _base_catalog().items():
+        inner = entry.get("dataset") if isinstance(entry, dict) else None
+        if isinstance(inner, dict) and any(_covers(t, v) for t in tracked for v in _strings(inner)):
+            entry = inner  # a wrapper (the registry, kedro-mlflow's artifacts) writes the file through it
+        values = _strings(entry)
+        on_disk = any(_covers(t, v) for t in tracked for v in values)
+        if key in _pipeline_datasets()[stage] and on_disk:
+            names |= {v for v in values if _DOTTED.fullmatch(v)}
     unknown = sorted(n for n in names if not _module_of(n))
     assert not unknown, f"the catalog names lam_kedro classes that do not exist: {unknown}"
     return {_defining_module(*_split(n)) for n in names}

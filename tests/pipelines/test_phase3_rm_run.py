@@ -44,10 +44,10 @@ def test_train_lam3_continues_from_lam2_and_its_loss_falls(tmp_path: Path):
                                             "max_position_embeddings": 2048})
     lam2 = ModelBundle(model, tok, {"generation": "lam2", "base": "tiny", "task": "causal_lm", "system_prompt": False})
     params = {"seed": 0, "eval_fraction": 0.0, "resume": False,
-              "sft": {"output_dir": str(tmp_path / "ckpt"), "max_steps": 10, "per_device_train_batch_size": 4,
+              "sft": {"max_steps": 10, "per_device_train_batch_size": 4,
                       "learning_rate": 3e-3, "max_length": 512, "logging_steps": 2, "save_strategy": "no",
                       "use_cpu": True, "disable_tqdm": True}}
-    lam3, curves = train_lam3(lam2, expert, explored, params)
+    lam3, curves = train_lam3(lam2, expert, explored, params, tmp_path / "ckpt")
 
     losses = [p["value"] for p in curves["loss"]]
     assert losses[-1] < losses[0] - 0.25, losses
@@ -148,6 +148,7 @@ def test_phase3_then_reward_model_run_and_register(project: Path):
 def test_lam3_rows_keep_every_step_of_the_new_successes_within_the_budget():
     from lam_kedro.model.formatting import step_rows
     from lam_kedro.pipelines.phase3.nodes import lam3_rows
+    from lam_kedro.training.params import RowSplit
 
     env = WordEnv(max_steps=10)
     tasks = [InstantiatedTask.from_env_task(t, plan=get_family(t.family).plan(t.params))
@@ -158,8 +159,8 @@ def test_lam3_rows_keep_every_step_of_the_new_successes_within_the_budget():
     new_steps = sum(len(t.steps) for t in new)
     expert_steps = sum(len(t.steps) for t in expert)
     assert expert_steps > 30 + new_steps  # the budget below keeps only some of the expert's steps
-    params = {"seed": 0, "eval_fraction": 0.1, "max_train_rows": 30, "max_eval_rows": 4}
-    train, evals = lam3_rows(expert, new, {"system_prompt": False}, params)
+    split = RowSplit(seed=0, eval_fraction=0.1, max_train_rows=30, max_eval_rows=4)
+    train, evals = lam3_rows(expert, new, {"system_prompt": False}, split)
 
     assert len(train) == 30 and len(evals) == 4
     info = {"system_prompt": False}
@@ -167,5 +168,5 @@ def test_lam3_rows_keep_every_step_of_the_new_successes_within_the_budget():
     expert_rows = step_rows(expert, info)
     assert all(r in expert_rows for r in train[new_steps:] + evals)  # the rest, and the eval rows, are the expert's
     # no budget: the new steps plus every expert step not held out for eval
-    train_all, evals_all = lam3_rows(expert, new, info, {"seed": 0, "eval_fraction": 0.1})
+    train_all, evals_all = lam3_rows(expert, new, info, split.model_copy(update={"max_train_rows": None, "max_eval_rows": None}))
     assert len(train_all) + len(evals_all) == expert_steps + new_steps

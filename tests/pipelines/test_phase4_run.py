@@ -20,7 +20,7 @@ from tests.conftest import REPO, run_cli
 CONTROLS = [{"label": "1", "control_text": "Home", "control_type": "TabItem"},
             {"label": "2", "control_text": "Bold", "control_type": "Button"},
             {"label": "3", "control_text": "Document", "control_type": "Document"}]
-OUTPUTS = ["phase4_step_rows", "phase4_steps", "lam4", "phase4_curves", "lam4_registered", "phase4_report",
+OUTPUTS = ["phase4_step_rows", "phase4_steps", "lam4", "phase4_curves", "phase4_report",
            "phase4_metrics"]
 
 
@@ -102,7 +102,6 @@ def test_pipeline_on_an_in_memory_catalog(method: str):
     lam4, steps, curves, report = (catalog.load(n) for n in ("lam4", "phase4_steps", "phase4_curves", "phase4_report"))
     assert lam4.info["generation"] == "lam4" and lam4.info["parent"] == "lam3"
     assert lam4.info["phase4"]["method"] == method
-    assert catalog.load("lam4_registered") is lam4
     assert all(torch.equal(v, lam3.model.state_dict()[k]) for k, v in before.items())  # LAM3 untouched
     assert any(not torch.equal(v, before[k]) for k, v in lam4.model.state_dict().items())  # LAM4 moved
     assert report["method"] == method and report["failed_trajectories"] == 6
@@ -124,14 +123,14 @@ def test_pipeline_on_an_in_memory_catalog(method: str):
 
 def _save_inputs(project: Path) -> None:
     """LAM3, the reward model and LAM3's rollouts where the project's catalog says they live."""
+    from kedro.config import OmegaConfigLoader
+
     from lam_kedro.datasets import HFModelDataset, JSONLDataset
 
-    catalog: dict = {}
-    for path in (project / "conf/base").glob("catalog*.yml"):
-        catalog.update(yaml.safe_load(path.read_text()) or {})
+    catalog = OmegaConfigLoader(str(project / "conf"), base_env="base", default_run_env="base")["catalog"]
     lam3, reward = tiny_lam3_and_rm()
-    for name, bundle in (("lam3", lam3), ("reward_model", reward)):
-        entry = {k: v for k, v in catalog[name].items() if k != "type"}
+    for name, bundle in (("lam3", lam3), ("reward_model", reward)):  # the model folders the registry entries wrap
+        entry = {k: v for k, v in catalog[name]["dataset"].items() if k != "type"}
         HFModelDataset(**{k: str(project / v) if k in ("path", "filepath") else v for k, v in entry.items()}).save(
             bundle)
     JSONLDataset(str(project / catalog["lam3_rollouts"]["filepath"]),

@@ -17,7 +17,7 @@ from lam_kedro.console import main
 from lam_kedro.env import load_docx, load_template, sample_task
 from lam_kedro.env.episode import NO_CHECKER
 from lam_kedro.env.tasks import get_family
-from lam_kedro.serving.agent_cli import evaluation_settings
+from lam_kedro.serving.project_conf import agent_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -94,12 +94,18 @@ def _write_task_file(tmp_path: Path, template: str = "one_line") -> tuple[Path, 
     return folder / "instantiated_tasks.jsonl", inst
 
 
-def test_a_held_out_task_by_id_from_the_task_file(tmp_path: Path) -> None:
+def test_a_held_out_task_by_id_from_the_catalogs_task_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bare --task-id reads the catalog's instantiated_tasks, its split the catalog's trajectory_splits."""
     task_file, inst = _write_task_file(tmp_path)
+    (tmp_path / "conf" / "base").mkdir(parents=True)
+    (tmp_path / "conf" / "base" / "catalog.yml").write_text(
+        "instantiated_tasks: {type: lam_kedro.datasets.JSONLDataset, filepath: trajectories/instantiated_tasks.jsonl}\n"
+        "trajectory_splits: {type: lam_kedro.datasets.JSONLDataset, filepath: trajectories/splits.jsonl}\n")
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "run"
-    result = _lam("--task-id", inst.task_id, "--task-file", str(task_file), "--policy", "scripted",
-                  "--unattended", "--out", str(out))
+    result = _lam("--task-id", inst.task_id, "--policy", "scripted", "--unattended", "--out", str(out))
     assert result.exit_code == 0, result.output
+    assert f"task file {task_file}" in result.output
     assert "split: test" in result.output and "plan (the task's)" in result.output
     traj, _ = _outputs(out)
     assert traj.task.task_id == inst.task_id and traj.task.plan == inst.plan and traj.outcome.success
@@ -295,16 +301,51 @@ def test_the_installed_command_with_a_model_folder_fails_the_task(tmp_path: Path
     assert record["execution_result"]["result"]["complete"] == "no"
 
 
-def test_evaluation_settings_follow_the_project_conf(tmp_path: Path) -> None:
-    assert evaluation_settings(REPO).max_steps >= 1
-    conf = tmp_path / "conf" / "base"
-    conf.mkdir(parents=True)
-    (conf / "parameters_evaluation.yml").write_text(
+def test_agent_settings_come_through_kedros_config_loader(tmp_path: Path) -> None:
+    """conf/base overlaid with the selected env, as `kedro run --env` reads it; paths are the catalog's."""
+    repo = agent_settings(REPO, env="base")
+    assert repo.max_steps == 15 and repo.decode.max_new_tokens == 256 and not repo.decode.do_sample
+    assert repo.task_file == REPO / "data/03_primary/trajectories/instantiated_tasks.jsonl"
+    assert repo.splits_file == REPO / "data/03_primary/trajectories/splits.jsonl"
+    assert repo.templates_dir == REPO / "data/02_intermediate/templates"
+    assert agent_settings(REPO, env="test").max_steps == 12  # conf/test's evaluation block
+    base, local = tmp_path / "conf" / "base", tmp_path / "conf" / "local"
+    base.mkdir(parents=True)
+    (base / "parameters_evaluation.yml").write_text(
         "evaluation:\n  generate: {max_new_tokens: 64}\n  online: {max_steps: 7, use_task_plan: false}\n")
-    s = evaluation_settings(tmp_path)
-    assert s.max_steps == 7 and not s.use_task_plan
+    (base / "catalog.yml").write_text("templates: {type: lam_kedro.datasets.DocxFolderDataset, path: tpl}\n")
+    s = agent_settings(tmp_path)  # no conf/local: conf/base alone
+    assert s.max_steps == 7 and not s.use_task_plan and s.templates_dir == tmp_path.resolve() / "tpl"
     assert s.decode.max_new_tokens == 64 and s.decode.do_sample is False and s.decode.constrained
-    assert evaluation_settings(tmp_path / "elsewhere").max_steps == 30
-    (conf / "parameters_evaluation.yml").write_text("evaluation:\n  generate: {max_new_tokenz: 64}\n")
+    assert s.task_file is None  # the catalog has no instantiated_tasks
+    local.mkdir()
+    (local / "parameters_evaluation.yml").write_text("evaluation:\n  online: {max_steps: 9}\n")
+    assert agent_settings(tmp_path).max_steps == 9  # conf/local is the default env, as for kedro run
+    with pytest.raises(ValueError, match="no .*conf/prod folder"):
+        agent_settings(tmp_path, env="prod")
+    assert agent_settings(tmp_path / "elsewhere").max_steps == 15  # outside a project: the evaluation's defaults
+    (local / "parameters_evaluation.yml").write_text("evaluation:\n  online: {max_stepz: 9}\n")
+    with pytest.raises(ValueError, match=r"conf/local/parameters_evaluation\.yml .*params:evaluation\.online\.max_stepz: "
+                                         r"unknown key"):
+        agent_settings(tmp_path)  # a typo fails, naming the file and key, instead of falling back to a default
+    (local / "parameters_evaluation.yml").write_text("evaluation:\n  generate: {max_new_tokenz: 64}\n")
     with pytest.raises(ValueError, match=r"evaluation\.generate\.max_new_tokenz: unknown key"):
-        evaluation_settings(tmp_path)
+        agent_settings(tmp_path)
+
+
+def test_the_tracking_uri_is_kedro_mlflows_through_the_same_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                  ) -> None:
+    from lam_kedro.serving.models import resolve_tracking_uri
+    from lam_kedro.serving.project_conf import tracking_uri
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert tracking_uri(REPO, env="base") == "sqlite:///mlflow.db"  # conf/base/mlflow.yml
+    assert resolve_tracking_uri(project=REPO) == f"sqlite:///{(REPO / 'mlflow.db').resolve()}"
+    (tmp_path / "conf" / "base").mkdir(parents=True)
+    (tmp_path / "conf" / "base" / "mlflow.yml").write_text("server: {mlflow_tracking_uri: sqlite:///base.db}\n")
+    (tmp_path / "conf" / "shared").mkdir()
+    (tmp_path / "conf" / "shared" / "mlflow.yml").write_text("server: {mlflow_tracking_uri: http://mlflow:5000}\n")
+    assert tracking_uri(tmp_path) == "sqlite:///base.db"
+    assert tracking_uri(tmp_path, env="shared") == "http://mlflow:5000"
+    assert tracking_uri(tmp_path / "elsewhere") is None
+    assert resolve_tracking_uri("sqlite:///given.db", tmp_path) == "sqlite:///given.db"

@@ -36,13 +36,15 @@ def expert_data(n_tasks: int = 24, seed: int = 0) -> tuple[tuple[TaskPlan, ...],
 
 def base_params(**overrides) -> dict:
     """``params:base_model`` for the test-sized tiny model."""
-    return {"name": "tiny", "kind": "tiny", "system_prompt": False, "config": dict(TINY_CONFIG),
+    return {"name": "tiny", "kind": "tiny", "system_prompt": False, "compact_controls": False, "config": dict(TINY_CONFIG),
             "tokenizer": {"vocab_size": 1024}, **overrides}
 
 
-def sft_params(output_dir: str, max_steps: int = 12, **sft) -> dict:
-    """``train_sft``'s block at test sizes: a constant LR so a few steps visibly lower the loss."""
-    return {"sft": {"output_dir": output_dir, "max_steps": max_steps, "per_device_train_batch_size": 8,
+def sft_params(output_dir: str | None, max_steps: int = 12, **sft) -> dict:
+    """``train_sft``'s block at test sizes: a constant LR so a few steps visibly lower the loss.
+    ``output_dir`` None: a phase node's block (its checkpoint folder is an input of the node)."""
+    where = {} if output_dir is None else {"output_dir": output_dir}
+    return {"sft": {**where, "max_steps": max_steps, "per_device_train_batch_size": 8,
                     "per_device_eval_batch_size": 8, "learning_rate": 3e-3, "lr_scheduler_type": "constant",
                     "logging_steps": 2, "save_steps": 4, "max_length": 2048, "seed": 0, "disable_tqdm": True,
                     **sft}}

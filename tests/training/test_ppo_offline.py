@@ -24,7 +24,6 @@ from lam_kedro.training.ppo_offline import (
     AdaptiveKLController,
     Args,
     action_logprobs,
-    args_from_params,
     clipped_surrogate,
     compute_advantages,
     encode_action_example,
@@ -146,8 +145,8 @@ def test_advantages_are_step_rewards_or_discounted_returns_within_a_trajectory()
 
 
 def test_unknown_parameter_names_the_key():
-    with pytest.raises(ValueError, match="clip_epsilon"):
-        args_from_params({"clip_epsilon": 0.2})
+    with pytest.raises(ValueError, match=r"params:phase4\.ppo\.clip_epsilon: unknown key"):
+        Args.parse({"clip_epsilon": 0.2}, "params:phase4.ppo")
     with pytest.raises(ValueError, match="reward_scaling"):
         Args(reward_scaling="zscore")
 

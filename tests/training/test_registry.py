@@ -72,6 +72,33 @@ def test_generations_become_versions_with_aliases_and_tags(store: str, base: Mod
         assert torch.allclose(loaded.model(**ids).logits, base.model(**ids).logits)
 
 
+def test_the_catalog_entry_writes_the_model_folder_and_registers_it(store: str, base: ModelBundle, tmp_path: Path):
+    """As the phases' catalog entries use it: wrapping HFModelDataset, one save writes the folder (DVC's
+    output) and registers the version; loading reads the folder; no node exists only to register."""
+    def entry(name: str) -> MlflowRegisteredModelDataset:
+        return MlflowRegisteredModelDataset("lam", alias=name, generate={"max_new_tokens": 16},
+                                            dataset={"type": "lam_kedro.datasets.HFModelDataset",
+                                                     "path": str(tmp_path / name)})
+
+    lam1 = entry("lam1")
+    assert not lam1.exists()
+    with pytest.raises(DatasetError, match="active MLflow run"):
+        lam1.save(_generation(base, "lam1", "base"))
+    assert not (tmp_path / "lam1").exists()  # nothing written when it cannot be registered
+    with mlflow.start_run():
+        lam1.save(_generation(base, "lam1", "base"))
+    assert (tmp_path / "lam1" / "config.json").is_file() and lam1.exists()
+    version = MlflowClient().get_model_version_by_alias("lam", "lam1")
+    assert version.tags["generation"] == "lam1" and float(version.tags["train.final_loss"]) == 1.5
+    from_folder = lam1.load()
+    assert from_folder.info["generation"] == "lam1"
+    registered = MlflowRegisteredModelDataset("lam", alias="lam1").load()
+    ids = base.tokenizer("Make it bold", return_tensors="pt")
+    with torch.inference_mode():
+        assert torch.allclose(from_folder.model(**ids).logits, registered.model(**ids).logits)
+    assert lam1._describe()["dataset"]["path"] == str(tmp_path / "lam1")
+
+
 def test_pyfunc_predicts_a_valid_action_and_a_plan(store: str, base: ModelBundle):
     with mlflow.start_run():
         MlflowRegisteredModelDataset("lam", alias="lam2", generate={"max_new_tokens": 24}).save(

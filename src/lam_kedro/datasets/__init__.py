@@ -1,5 +1,7 @@
-"""Kedro datasets of our own: JSONL of schema objects, .docx folders, model folders, the MLflow registry."""
+"""Kedro datasets of our own: JSONL of schema objects, .docx folders, model and checkpoint folders, the MLflow
+registry (a model folder registered as it is saved)."""
 
+from lam_kedro.datasets.checkpoints import CheckpointsDataset
 from lam_kedro.datasets.docx_folder import DocxFolderDataset
 from lam_kedro.datasets.hf_model import HFModelDataset
 from lam_kedro.datasets.jsonl import JSONLDataset
@@ -7,6 +9,7 @@ from lam_kedro.datasets.mlflow_alias import MlflowAliasDataset, MlflowGeneration
 from lam_kedro.datasets.mlflow_registry import MlflowRegisteredModelDataset
 
 __all__ = [
+    "CheckpointsDataset",
     "DocxFolderDataset",
     "HFModelDataset",
     "JSONLDataset",

@@ -1,12 +1,18 @@
 """A generation in the MLflow Model Registry: save logs + registers + aliases it, load resolves the alias.
 
+In the catalog it wraps the generation's folder dataset, as kedro-mlflow's ``MlflowArtifactDataset``
+wraps another: ``dataset: {type: lam_kedro.datasets.HFModelDataset, path: ...}``. Then ``save`` writes
+the folder (what DVC tracks and the next phase loads) and registers the generation; ``load`` reads
+the folder. So a phase's node returns its model once, and no node exists only to register it.
+
 ``save(bundle)`` logs the bundle's HF folder as an MLflow pyfunc model (``serving.pyfunc.
 LAMPyfuncModel``) to the *active* run (the one kedro-mlflow opened for ``kedro run``), registers
 a new version of ``registered_model_name``, points ``alias`` at it (``lam1`` ... ``lam4``, default
 the bundle's generation) and tags the version with its provenance (``generation``, ``base``,
 ``parent``, ``task``, ``adapter``) and its training summary. The summary goes to the logged
 model's metrics too, under the same names for every generation, so the UI compares them column
-by column. ``load()`` downloads ``models:/<name>@<alias>`` and returns the ``ModelBundle``.
+by column. Without ``dataset``, ``load()`` downloads ``models:/<name>@<alias>`` and returns the
+``ModelBundle``.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
+from kedro.io.core import parse_dataset_definition
 
 from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.policy import decode_config
@@ -47,7 +54,7 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
     ``lam_info.json`` or its architecture. ``generate`` is the ``model.policy.DecodeConfig`` the
     served pyfunc decodes with (its ``model_config``: the keys given, validated here so that a bad
     key fails at once; none given: ``DecodeConfig()``, ``evaluation.generate``'s default). ``tags``
-    are added to every version.
+    are added to every version. ``dataset`` is the wrapped folder dataset's config (see the module).
     """
 
     def __init__(
@@ -59,6 +66,7 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
         generate: dict[str, Any] | None = None,
         pip_requirements: list[str] | None = None,
         tags: dict[str, str] | None = None,
+        dataset: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._name = registered_model_name
@@ -69,6 +77,10 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
         self._generate = decode_config(generate, where).model_dump(mode="json", exclude_unset=True)
         self._pip = pip_requirements
         self._tags = dict(tags or {})
+        self._dataset: AbstractDataset | None = None
+        if dataset is not None:
+            cls, kwargs = parse_dataset_definition(dict(dataset))
+            self._dataset = cls(**kwargs)
         self.metadata = metadata
 
     @property
@@ -92,6 +104,8 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
                 f"registering {self._name!r} needs an active MLflow run: run it through `kedro run` "
                 "(kedro-mlflow opens one) or inside `mlflow.start_run()`"
             )
+        if self._dataset is not None:
+            self._dataset.save(data)  # the folder first: DVC's output and the next phase's input
         alias = self._alias or data.generation
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "hf_model"
@@ -123,6 +137,8 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
 
         from lam_kedro.model.loading import load_bundle
 
+        if self._dataset is not None:
+            return self._dataset.load()
         try:
             local = mlflow.artifacts.download_artifacts(artifact_uri=self.uri)
         except MlflowException as err:
@@ -133,6 +149,8 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
         from mlflow import MlflowClient
         from mlflow.exceptions import MlflowException
 
+        if self._dataset is not None:
+            return self._dataset.exists()
         if not self._alias:
             return False
         try:
@@ -142,4 +160,5 @@ class MlflowRegisteredModelDataset(AbstractDataset[ModelBundle, ModelBundle]):
         return True
 
     def _describe(self) -> dict[str, Any]:
-        return {"registered_model_name": self._name, "alias": self._alias, "task": self._task}
+        return {"registered_model_name": self._name, "alias": self._alias, "task": self._task,
+                "dataset": self._dataset._describe() if self._dataset is not None else None}

@@ -27,6 +27,7 @@ from transformers import (
     set_seed,
 )
 
+from lam_kedro.model.base_params import BaseModelParams
 from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.tokenizer import CHAT_TEMPLATE, corpus_texts, train_bpe_tokenizer
 
@@ -172,47 +173,47 @@ def load_hf_model(path: str, dtype: str = "float32") -> tuple[PreTrainedModel, A
 
 # -- the node's entry point --------------------------------------------------------------------
 def build_base_model(
-    task_plans: Iterable[Any], trajectories: Iterable[Any], params: Mapping[str, Any]
+    task_plans: Iterable[Any], trajectories: Iterable[Any], params: BaseModelParams | Mapping[str, Any]
 ) -> ModelBundle:
     """The base model ``params:base_model`` describes, as a ``ModelBundle`` with its provenance.
 
     ``task_plans``/``trajectories`` are the tokenizer's corpus for ``kind: tiny`` and unused otherwise.
     """
-    kind = params.get("kind", "tiny")
-    dtype = params.get("dtype", "float32")
+    p = BaseModelParams.parse(params, "params:base_model")
+    kind, dtype = p.kind, p.dtype
     if kind == "tiny":
-        tok = params.get("tokenizer", {})
-        texts = corpus_texts(task_plans, trajectories, tok.get("max_trajectories"),
-                             compact=bool(params.get("compact_controls", False)))
+        tok = p.tokenizer
+        texts = corpus_texts(task_plans, trajectories, tok.max_trajectories, compact=p.compact_controls)
         tokenizer = train_bpe_tokenizer(
             texts,
-            vocab_size=tok.get("vocab_size", 4096),
-            min_frequency=tok.get("min_frequency", 2),
-            max_token_length=tok.get("max_token_length", 32),
-            model_max_length=params.get("config", {}).get("max_position_embeddings", 4096),
-            pretokenize=tok.get("pretokenize", "words"),
+            vocab_size=tok.vocab_size,
+            min_frequency=tok.min_frequency,
+            max_token_length=tok.max_token_length,
+            model_max_length=p.config.get("max_position_embeddings", 4096),  # transformers' config key
+            pretokenize=tok.pretokenize,
         )
-        model = build_tiny_model(tokenizer, params.get("architecture", "llama"), params.get("config"), dtype,
-                                 params.get("seed", 0))
-        source = f"tiny {params.get('architecture', 'llama')}"
+        model = build_tiny_model(tokenizer, p.architecture, p.config, dtype, p.seed)
+        source = f"tiny {p.architecture}"
     elif kind == "gguf":
-        model, tokenizer = load_gguf_model(params["package"], params.get("gguf_file"), params["cache_dir"], dtype)
-        source = f"{params['package']}:{params.get('gguf_file') or '*.gguf'}"
-    elif kind == "hf":
-        model, tokenizer = load_hf_model(params["path"], dtype)
-        source = str(params["path"])
+        if not p.package or not p.cache_dir:
+            raise ValueError("params:base_model: kind gguf needs `package` and `cache_dir`")
+        model, tokenizer = load_gguf_model(p.package, p.gguf_file, p.cache_dir, dtype)
+        source = f"{p.package}:{p.gguf_file or '*.gguf'}"
     else:
-        raise ValueError(f"base_model.kind: unknown kind {kind!r}; use one of {BASE_KINDS}")
+        if not p.path:
+            raise ValueError("params:base_model: kind hf needs `path` (a model folder)")
+        model, tokenizer = load_hf_model(p.path, dtype)
+        source = str(p.path)
     info = {
         "generation": "base",
-        "base": params.get("name", kind),
+        "base": p.name,
         "parent": None,
         "adapter": None,
         "task": "causal_lm",
         "source": source,
         "dtype": str(dtype),
-        "system_prompt": bool(params.get("system_prompt", True)),
-        "compact_controls": bool(params.get("compact_controls", False)),
+        "system_prompt": p.system_prompt,
+        "compact_controls": p.compact_controls,
         "parameters": count_parameters(model),
         "vocab_size": len(tokenizer),
     }

@@ -29,8 +29,9 @@ from lam_kedro.agent.policies import Generate, TextPolicy
 from lam_kedro.env.action_table import FUNCTIONS
 from lam_kedro.env.types import Task
 from lam_kedro.model.bundle import ModelBundle
+from lam_kedro.model.config import config_errors
 
-__all__ = ["DecodeConfig", "config_errors", "decode_config", "lam_generate", "lam_policy"]
+__all__ = ["DecodeConfig", "decode_config", "lam_generate", "lam_policy"]
 
 #: ``plan_for(task) -> plan``: the first ``<Previous Plans:>`` of an episode.
 PlanFor = Callable[[Task], Sequence[str]]
@@ -104,19 +105,6 @@ def decode_config(raw: DecodeConfig | Mapping[str, Any] | None, where: str = "de
         keys = ", ".join(DecodeConfig.model_fields)
         raise ValueError(f"invalid decode config: {config_errors(err, where, f'unknown key (the keys are {keys})')}"
                          ) from err
-
-
-def config_errors(err: ValidationError, where: str, unknown: str | Callable[[str], str] = "unknown key") -> str:
-    """``err``'s problems on one line, each as ``<where>.<key path>: <message>``.
-
-    ``unknown`` is the message for a key the model does not have (or ``key -> message``).
-    """
-    def message(e: Any) -> str:
-        if e["type"] != "extra_forbidden":
-            return str(e["msg"])
-        return unknown(str(e["loc"][0])) if callable(unknown) else unknown
-
-    return "; ".join(f"{where}.{'.'.join(str(p) for p in e['loc'])}: {message(e)}" for e in err.errors())
 
 
 def lam_generate(bundle: ModelBundle, decode: DecodeConfig | Mapping[str, Any] | None = None,

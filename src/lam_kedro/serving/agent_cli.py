@@ -2,9 +2,9 @@
 
 The model is run exactly as the online evaluation runs it: ``model.policy.lam_policy`` (the
 function ``evaluation.online.build_policy``, Phase 3's exploration and ``lam serve`` build the LAM
-with) from the same decode config (``evaluation.generate`` of the project's
-``conf/base/parameters_evaluation.yml``; ``--constrained``, ``--max-new-tokens`` and ``--allow``
-override single keys), the task's plan as the first ``<Previous Plans:>``
+with) from the same decode config (``evaluation.generate`` of the project's conf, read with
+Kedro's config loader in the environment ``--env`` selects, ``serving.project_conf``;
+``--constrained``, ``--max-new-tokens`` and ``--allow`` override single keys), the task's plan as the first ``<Previous Plans:>``
 (``evaluation.online.use_task_plan``) and the same step limit (``evaluation.online.max_steps``),
 in the same ``run_episode`` loop, so a model that solved a task in evaluation solves it here.
 ``SafePolicy`` (``serving.safety``) sits between the policy and the environment.
@@ -12,9 +12,9 @@ in the same ``run_episode`` loop, so a model that solved a task in evaluation so
 Where the task comes from, in order of precedence:
 
 - ``--task-id ID`` [``--task-file FILE``]: a task of the project's data (default file: the
-  instantiated tasks of data collection; a trajectories file or an executable task-plan file
-  works too), on its own template (from ``--templates``, the templates pipeline's folder, else
-  a built-in); the task's checker judges the result;
+  catalog's ``instantiated_tasks``; a trajectories file or an executable task-plan file works
+  too), on its own template (from ``--templates``, default the catalog's ``templates`` folder,
+  else a built-in); the task's checker judges the result;
 - ``--family F`` [``--params JSON``] [``--doc D``]: a task of family F on document D, its
   params sampled from D with ``--seed`` unless given; the family's checker judges it;
 - ``--task "free text"`` [``--doc D``]: any request; it runs by the same episode rules
@@ -37,7 +37,6 @@ import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,59 +48,13 @@ from lam_kedro.env import WordEnv
 from lam_kedro.env.action_table import FUNCTIONS
 from lam_kedro.env.episode import NO_CHECKER
 from lam_kedro.env.safe_paths import UnsafePathError, confined
-from lam_kedro.model.policy import DecodeConfig, decode_config
-from lam_kedro.serving.agent_tasks import (
-    DEFAULT_TASK_FILE,
-    DEFAULT_TEMPLATE,
-    DEFAULT_TEMPLATES_DIR,
-    Resolved,
-    resolve_task,
-)
+from lam_kedro.model.policy import decode_config
+from lam_kedro.serving.agent_tasks import DEFAULT_TEMPLATE, Resolved, resolve_task
 from lam_kedro.serving.cli import print_step
+from lam_kedro.serving.project_conf import AgentSettings, agent_settings
 from lam_kedro.serving.safety import ConfirmationRequest, SafePolicy, SafetyConfig
 
-__all__ = [
-    "DEFAULT_TASK_FILE",
-    "DEFAULT_TEMPLATE",
-    "DEFAULT_TEMPLATES_DIR",
-    "EvaluationSettings",
-    "agent_command",
-    "evaluation_settings",
-]
-
-
-# ---------------------------------------------------------------------------- settings
-
-
-@dataclass(frozen=True)
-class EvaluationSettings:
-    """How the online evaluation runs a LAM; defaults are ``pipelines.evaluation.params``'."""
-
-    decode: DecodeConfig = field(default_factory=DecodeConfig)
-    max_steps: int = 30
-    use_task_plan: bool = True
-
-
-def evaluation_settings(project: Path | None = None) -> EvaluationSettings:
-    """The evaluation's decode config, step limit and plan use from ``conf/base`` of ``project``
-    (default: the current directory); the defaults when the file is absent or unreadable. A decode
-    block with an unknown key raises ``ValueError`` naming it, as the evaluation pipeline would."""
-    base = EvaluationSettings()
-    conf = (project or Path.cwd()) / "conf" / "base" / "parameters_evaluation.yml"
-    if not conf.is_file():
-        return base
-    import yaml
-
-    try:
-        data = (yaml.safe_load(conf.read_text(encoding="utf-8")) or {}).get("evaluation") or {}
-    except (yaml.YAMLError, AttributeError):
-        return base
-    online = data.get("online") or {}
-    return EvaluationSettings(
-        decode=decode_config(data.get("generate"), "conf/base/parameters_evaluation.yml: evaluation.generate"),
-        max_steps=int(online.get("max_steps", base.max_steps)),
-        use_task_plan=bool(online.get("use_task_plan", base.use_task_plan)),
-    )
+__all__ = ["DEFAULT_TEMPLATE", "agent_command"]
 
 
 # ---------------------------------------------------------------------------- the policy
@@ -128,7 +81,7 @@ def _model_plan(generate: Callable[[list[dict[str, str]]], str], request: str) -
     return parse_plan_output(raw) if isinstance(raw, str) else []
 
 
-def _choose_plan(resolved: Resolved, plans: Sequence[str], plan_from: str, settings: EvaluationSettings,
+def _choose_plan(resolved: Resolved, plans: Sequence[str], plan_from: str, settings: AgentSettings,
                  generate: Callable[[list[dict[str, str]]], str] | None) -> tuple[list[str], str]:
     """``(plan, where it came from)``; ``auto`` does what evaluation does for a task with a plan
     and asks the model (Phase 1) for a task without one."""
@@ -259,9 +212,13 @@ def _safe_name(name: str) -> str:
 @click.option("--task", "task_text", default=None, help="the request in words (free text, or the wording of --family)")
 @click.option("--task-id", default=None, help="run this task of --task-file (its checker judges the result)")
 @click.option("--task-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=f"JSONL of instantiated tasks, trajectories or task plans [default: {DEFAULT_TASK_FILE}]")
-@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=DEFAULT_TEMPLATES_DIR, show_default=True, help="folder of the task file's templates")
+              help="JSONL of instantiated tasks, trajectories or task plans [default: the catalog's "
+                   "instantiated_tasks]")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="folder of the task file's templates [default: the catalog's templates]")
+@click.option("--env", "conf_env", default=None,
+              help="the conf environment whose settings and catalog are read, as `kedro run --env` "
+                   "[default: $KEDRO_ENV, else local]")
 @click.option("--family", default=None, help="task family whose checker judges the result (`lam env families`)")
 @click.option("--params", "params_json", default=None, help="the family's params as JSON (default: drawn from --doc)")
 @click.option("--doc", default=None,
@@ -279,7 +236,7 @@ def _safe_name(name: str) -> str:
               help="generation budget per answer [default: evaluation.generate.max_new_tokens, 256]")
 @click.option("--tracking-uri", default=None, help="MLflow tracking URI [default: $MLFLOW_TRACKING_URI or conf/base]")
 @click.option("--max-steps", type=click.IntRange(min=1), default=None,
-              help="step limit [default: evaluation.online.max_steps, 30]")
+              help="step limit [default: evaluation.online.max_steps, 15]")
 @click.option("--step-timeout", type=click.FloatRange(min=0), default=None,
               help="seconds one decision may take, 0 for no limit [default: 60]")
 @click.option("--unattended", is_flag=True, help="nobody to confirm: sensitive actions are refused")
@@ -293,7 +250,8 @@ def _safe_name(name: str) -> str:
 @click.option("-v", "--verbose", is_flag=True, help="print the controls and document the agent sees at each step")
 @_exit_codes
 def agent_command(
-    model: str, task_text: str | None, task_id: str | None, task_file: Path | None, templates_dir: Path,
+    model: str, task_text: str | None, task_id: str | None, task_file: Path | None, templates_dir: Path | None,
+    conf_env: str | None,
     family: str | None, params_json: str | None, doc: str | None, plans: tuple[str, ...], plan_from: str,
     policy: str, constrained: bool | None, max_new_tokens: int | None, tracking_uri: str | None, max_steps: int | None,
     step_timeout: float | None, unattended: bool, allow: tuple[str, ...], safety_config: Path | None, out_dir: Path | None, seed: int,
@@ -312,7 +270,7 @@ def agent_command(
     bad input (nothing is created), 3 an internal error.
     """
     try:
-        settings = evaluation_settings()
+        settings = agent_settings(env=conf_env)
     except ValueError as err:
         raise click.ClickException(str(err)) from err
     try:
@@ -328,7 +286,8 @@ def agent_command(
         updates["allowed_functions"] = list(allow)
     config = config.model_copy(update=updates)
 
-    resolved = resolve_task(task_text, task_id, task_file, templates_dir, family, params_json, doc, seed)
+    resolved = resolve_task(task_text, task_id, task_file, templates_dir or settings.templates_dir, family,
+                            params_json, doc, seed, data=settings)
     out = _output_dir(out_dir, resolved.task.task_id)
     if policy == "scripted" and not resolved.checked:
         raise click.UsageError("--policy scripted plays a task family's solution: give --family or --task-id")

@@ -21,12 +21,8 @@ from lam_kedro.env.document import Document
 from lam_kedro.env.safe_paths import UnsafePathError, confined, id_problem
 from lam_kedro.env.types import Task
 
-__all__ = ["DEFAULT_TASK_FILE", "DEFAULT_TEMPLATE", "DEFAULT_TEMPLATES_DIR", "FREE_TEXT_ID", "Resolved", "resolve_task"]
+__all__ = ["DEFAULT_TEMPLATE", "FREE_TEXT_ID", "Resolved", "resolve_task"]
 
-#: What data collection writes: every instantiated task (the test split's among them).
-DEFAULT_TASK_FILE = Path("data/03_primary/trajectories/instantiated_tasks.jsonl")
-#: The templates pipeline's documents, by template name (what evaluation loads tasks on).
-DEFAULT_TEMPLATES_DIR = Path("data/02_intermediate/templates")
 #: The built-in template a free-text task starts from when no ``--doc`` is given.
 DEFAULT_TEMPLATE = "one_line"
 #: How a free-text task's id starts (``free_text-<digest of the request and document>``).
@@ -105,10 +101,9 @@ def _task_from_file(path: Path, task_id: str) -> InstantiatedTask:
     raise click.BadParameter(f"no task {task_id!r} in {path}{hint}", param_hint="--task-id")
 
 
-def _split_of(task_file: Path, task_id: str) -> str | None:
-    """The task's split from ``splits.jsonl`` beside the task file (data collection writes it)."""
-    splits = task_file.with_name("splits.jsonl")
-    if not splits.is_file():
+def _split_of(splits: Path | None, task_id: str) -> str | None:
+    """The task's split from the split manifest (the catalog's ``trajectory_splits``), when there is one."""
+    if splits is None or not splits.is_file():
         return None
     with splits.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
@@ -121,19 +116,22 @@ def _split_of(task_file: Path, task_id: str) -> str | None:
     return None
 
 
-def _template_docs(name: str, templates_dir: Path) -> dict[str, Document]:
+def _template_docs(name: str, templates_dir: Path | None) -> dict[str, Document]:
     """The document a data task runs on: the templates pipeline's file, else a built-in / path."""
-    try:  # a name from a task file must not reach outside the templates folder
-        saved = confined(templates_dir, f"{name}.docx")
-    except UnsafePathError:
-        saved = templates_dir / "<outside>"
-    if saved.is_file():
-        return {name: _load_doc(str(saved), "--templates")}
+    saved = None
+    if templates_dir is not None:
+        try:  # a name from a task file must not reach outside the templates folder
+            saved = confined(templates_dir, f"{name}.docx")
+        except UnsafePathError:
+            saved = templates_dir / "<outside>"
+        if saved.is_file():
+            return {name: _load_doc(str(saved), "--templates")}
     try:
         return {name: _load_doc(name, "--templates")}
     except click.BadParameter as err:
+        where = f"neither {saved} nor" if saved is not None else "not"
         raise click.BadParameter(
-            f"the task's template {name!r} is neither {saved} nor a built-in template or .docx path; "
+            f"the task's template {name!r} is {where} a built-in template or .docx path; "
             "run `kedro run --pipelines templates` or pass --templates", param_hint="--templates") from err
 
 
@@ -235,8 +233,11 @@ def _free_task(request: str, doc: str | None) -> tuple[InstantiatedTask, dict[st
     return task, {name: document}
 
 
-def resolve_task(task_text: str | None, task_id: str | None, task_file: Path | None, templates_dir: Path,
-                  family: str | None, params_json: str | None, doc: str | None, seed: int) -> Resolved:
+def resolve_task(task_text: str | None, task_id: str | None, task_file: Path | None, templates_dir: Path | None,
+                 family: str | None, params_json: str | None, doc: str | None, seed: int,
+                 data: Any = None) -> Resolved:
+    """The task the options describe. ``data`` (``project_conf.AgentSettings``) holds the catalog's
+    paths: the task file a bare ``--task-id`` reads and the split manifest."""
     if task_id is not None:
         problem = id_problem(task_id)
         if problem is not None:
@@ -244,7 +245,10 @@ def resolve_task(task_text: str | None, task_id: str | None, task_file: Path | N
         for opt, given in (("--family", family), ("--params", params_json), ("--doc", doc), ("--task", task_text)):
             if given is not None:
                 raise click.UsageError(f"{opt} cannot be combined with --task-id (the task file defines the task)")
-        path = task_file or DEFAULT_TASK_FILE
+        path = task_file or (data.task_file if data is not None else None)
+        if path is None:
+            raise click.UsageError("--task-id needs --task-file here: there is no project conf/ whose catalog "
+                                   "names the instantiated tasks (run it in the project, or pass --task-file)")
         task = _task_from_file(path, task_id)
         if task.family:
             from lam_kedro.env.tasks import get_family
@@ -254,7 +258,8 @@ def resolve_task(task_text: str | None, task_id: str | None, task_file: Path | N
             except KeyError as err:
                 raise click.BadParameter(f"task {task_id!r}: {err}", param_hint="--task-id") from err
         docs = _template_docs(task.template, templates_dir)
-        return Resolved(task, bool(task.family), docs, f"task file {path}", _split_of(path, task_id))
+        splits = data.splits_file if data is not None else None
+        return Resolved(task, bool(task.family), docs, f"task file {path}", _split_of(splits, task_id))
     if task_file is not None:
         raise click.UsageError("--task-file needs --task-id (which task of the file to run)")
     if family is not None:

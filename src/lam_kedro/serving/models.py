@@ -27,7 +27,8 @@ class ModelNotFoundError(RuntimeError):
 
 
 def resolve_tracking_uri(tracking_uri: str | None = None, project: Path | str | None = None) -> str:
-    """``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else the project's ``conf/base/mlflow.yml``.
+    """``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else the project's ``mlflow.yml`` (kedro-mlflow's
+    ``server.mlflow_tracking_uri``, read with Kedro's config loader: ``serving.project_conf``).
 
     A relative ``sqlite:///mlflow.db`` is made absolute against the project folder (default: the
     current directory), so the command works from anywhere inside a project checkout.
@@ -37,13 +38,9 @@ def resolve_tracking_uri(tracking_uri: str | None = None, project: Path | str | 
     if os.environ.get("MLFLOW_TRACKING_URI"):
         return os.environ["MLFLOW_TRACKING_URI"]
     root = Path(project) if project else Path.cwd()
-    uri = "sqlite:///mlflow.db"
-    conf = root / "conf" / "base" / "mlflow.yml"
-    if conf.is_file():
-        import yaml
+    from lam_kedro.serving.project_conf import tracking_uri as project_uri
 
-        data = yaml.safe_load(conf.read_text(encoding="utf-8")) or {}
-        uri = str((data.get("server") or {}).get("mlflow_tracking_uri") or uri)
+    uri = project_uri(root) or "sqlite:///mlflow.db"
     prefix = "sqlite:///"
     if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
         uri = prefix + str((root / uri[len(prefix):]).resolve())

@@ -1,8 +1,9 @@
 """`lam serve`: the LAM behind an OpenAI-compatible endpoint that UFO (or any OpenAI client) can call.
 
 The model decodes with ``model.policy.lam_generate`` from the decode config the evaluation
-measured (``evaluation.generate`` of the project's ``conf/base/parameters_evaluation.yml``, else
-the defaults); ``--constrained`` and ``--max-new-tokens`` override single keys.
+measured (``evaluation.generate`` of the project's conf, read with Kedro's config loader in the
+environment ``$KEDRO_ENV`` names, else ``local``: ``serving.project_conf``; the defaults outside a
+project); ``--constrained`` and ``--max-new-tokens`` override single keys.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
                     fg="yellow", err=True)
 
     from lam_kedro.model.policy import decode_config
-    from lam_kedro.serving.agent_cli import evaluation_settings
+    from lam_kedro.serving.project_conf import agent_settings
     from lam_kedro.serving.safety import SafetyConfig
 
     try:
@@ -124,7 +125,7 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
                                if v is not None}
     updates["functions"] = tuple(safety.allowed_functions)
     try:
-        decode = decode_config({**evaluation_settings().decode.model_dump(), **updates}, "lam serve")
+        decode = decode_config({**agent_settings().decode.model_dump(), **updates}, "lam serve")
     except ValueError as err:
         raise click.ClickException(str(err)) from err
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lam_kedro.agent.policies import Policy
 from lam_kedro.agent.rollout import PolicyFactory, attempt_seed, rollout
@@ -28,7 +28,8 @@ from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.agent.seeds import unit_hash
 from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
-from lam_kedro.model.policy import DecodeConfig, config_errors, decode_config, lam_policy
+from lam_kedro.model.config import config_errors
+from lam_kedro.model.policy import DecodeConfig, decode_config, lam_policy
 
 __all__ = [
     "ExplorationParams",
@@ -69,18 +70,23 @@ class ExplorationParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    #: What ``decode`` holds when the block leaves a key out (a subclass sets its ``conf/base`` values).
+    DECODE: ClassVar[dict[str, Any]] = {"do_sample": True}
+
     seed: int = Field(0, description="task choice and the attempts' seeds")
     attempts: int = Field(3, ge=1, description="attempts per task")
     stop_on_success: bool = Field(True, description="a task stops at its first success")
     max_steps: int = Field(30, ge=1, description="episode step limit")
     greedy_first: bool = Field(False, description="each task's first attempt decodes greedily (as evaluation "
                                                   "does), the later ones sample as `decode` says")
-    decode: DecodeConfig = Field(default_factory=lambda: DecodeConfig(do_sample=True))
+    decode: DecodeConfig = Field(default_factory=DecodeConfig)
 
-    @field_validator("decode", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _sampled_by_default(cls, v: Any) -> Any:
-        return {"do_sample": True, **v} if isinstance(v, Mapping) else v
+    def _decode_defaults(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and not isinstance(data.get("decode"), DecodeConfig):
+            return {**data, "decode": {**cls.DECODE, **(data.get("decode") or {})}}
+        return data
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any] | None, where: str) -> ExplorationParams:
@@ -88,8 +94,8 @@ class ExplorationParams(BaseModel):
         if isinstance(raw, cls):
             return raw
         raw = dict(raw or {})
-        if isinstance(raw.get("decode"), Mapping):
-            raw["decode"] = decode_config({"do_sample": True, **raw["decode"]}, f"{where}.decode")
+        if isinstance(raw.get("decode"), Mapping) or raw.get("decode") is None:
+            raw["decode"] = decode_config({**cls.DECODE, **(raw.get("decode") or {})}, f"{where}.decode")
         try:
             return cls.model_validate(raw)
         except ValidationError as err:

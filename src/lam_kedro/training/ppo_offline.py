@@ -37,11 +37,12 @@ import copy
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
+from pydantic import Field
 
+from lam_kedro.model.config import Params
 from lam_kedro.model.formatting import to_model_messages
 
 __all__ = [
@@ -58,45 +59,31 @@ __all__ = [
 ]
 
 
-@dataclass
-class Args:
-    """Hyper-parameters of offline PPO; ``parameters_phase4.yml`` ``phase4.ppo`` fills them."""
+class Args(Params):
+    """Hyper-parameters of offline PPO: ``parameters_phase4.yml``'s ``phase4.ppo`` (its values are the
+    defaults); an unknown key is an error naming it."""
 
-    seed: int = field(default=0, metadata={"help": "Seed of torch, Python's random and the minibatch order."})
-    epochs: int = field(default=4, metadata={"help": "Passes over the failed-trajectory steps."})
-    learning_rate: float = field(default=1e-5, metadata={"help": "AdamW learning rate."})
-    batch_size: int = field(default=8, metadata={"help": "Steps (state-action pairs) per optimiser step."})
-    clip_eps: float = field(default=0.2, metadata={"help": "PPO clip range: the ratio is clipped to 1 +- eps."})
-    kl_init: float = field(default=0.2, metadata={"help": "Initial KL coefficient beta."})
-    kl_target: float = field(default=0.1, metadata={"help": "Target KL(LAM3 || policy) of the adaptive controller."})
-    kl_horizon: int = field(
-        default=10000, metadata={"help": "Ziegler et al.'s horizon: samples over which beta may change by ~e^0.2."}
-    )
-    adaptive_kl: bool = field(default=True, metadata={"help": "Adapt beta toward kl_target; False keeps kl_init."})
-    reward_scaling: str = field(
-        default="minmax",
-        metadata={
-            "help": "How RM scores become rewards in [-0.5, 0.5]: 'minmax' maps the batch's lowest score to -0.5 "
-            "and highest to +0.5; 'clip' takes clip(score, -1, 1) / 2 (the RM's +-1 targets mapped to +-0.5)."
-        },
-    )
-    gamma: float = field(
-        default=0.0, metadata={"help": "Discount of returns over the rest of the trajectory; 0 = per-step reward."}
-    )
-    whiten_advantages: bool = field(default=False, metadata={"help": "Standardise advantages to mean 0, std 1."})
-    max_length: int = field(
-        default=1024, metadata={"help": "Tokens per example; the prompt is cut from the left, never the action."}
-    )
-    max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient-norm clip per optimiser step."})
-    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay."})
-
-    def __post_init__(self) -> None:
-        if self.reward_scaling not in ("minmax", "clip"):
-            raise ValueError(f"phase4.ppo.reward_scaling is {self.reward_scaling!r}; expected 'minmax' or 'clip'")
-        if not 0 <= self.gamma <= 1:
-            raise ValueError(f"phase4.ppo.gamma is {self.gamma}; expected a value in [0, 1]")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("phase4.ppo.epochs and phase4.ppo.batch_size must be >= 1")
+    seed: int = Field(0, description="Seed of torch, Python's random and the minibatch order.")
+    epochs: int = Field(4, ge=1, description="Passes over the failed-trajectory steps.")
+    learning_rate: float = Field(1e-5, gt=0, description="AdamW learning rate.")
+    batch_size: int = Field(8, ge=1, description="Steps (state-action pairs) per optimiser step.")
+    clip_eps: float = Field(0.2, gt=0, description="PPO clip range: the ratio is clipped to 1 +- eps.")
+    kl_init: float = Field(0.2, ge=0, description="Initial KL coefficient beta.")
+    kl_target: float = Field(0.1, gt=0, description="Target KL(LAM3 || policy) of the adaptive controller.")
+    kl_horizon: int = Field(10000, ge=1, description="Ziegler et al.'s horizon: samples over which beta may "
+                                                     "change by ~e^0.2.")
+    adaptive_kl: bool = Field(True, description="Adapt beta toward kl_target; False keeps kl_init.")
+    reward_scaling: Literal["minmax", "clip"] = Field(
+        "minmax", description="How RM scores become rewards in [-0.5, 0.5]: 'minmax' maps the batch's lowest "
+        "score to -0.5 and highest to +0.5; 'clip' takes clip(score, -1, 1) / 2 (the RM's +-1 targets mapped "
+        "to +-0.5).")
+    gamma: float = Field(0.0, ge=0, le=1, description="Discount of returns over the rest of the trajectory; "
+                                                      "0 = per-step reward.")
+    whiten_advantages: bool = Field(False, description="Standardise advantages to mean 0, std 1.")
+    max_length: int = Field(1024, ge=8, description="Tokens per example; the prompt is cut from the left, "
+                                                    "never the action.")
+    max_grad_norm: float = Field(1.0, gt=0, description="Gradient-norm clip per optimiser step.")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
 
 
 # -- 2. rewards: RM scores -> [-0.5, 0.5] ---------------------------------------------------------
@@ -367,12 +354,3 @@ def train(
     if peft_config is not None:
         policy = policy.merge_and_unload()
     return policy, curves
-
-
-def args_from_params(params: dict[str, Any]) -> Args:
-    """``Args(**params)`` with an error naming the key to change when one is unknown."""
-    known = set(asdict(Args()))
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise ValueError(f"phase4.ppo: unknown key(s) {unknown}; expected some of {sorted(known)}")
-    return Args(**params)

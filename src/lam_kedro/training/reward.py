@@ -24,6 +24,7 @@ from lam_kedro.agent.schema import Trajectory
 from lam_kedro.agent.seeds import unit_hash
 from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.formatting import to_model_messages
+from lam_kedro.training.params import RewardTrainingParams
 
 __all__ = [
     "balance_rows",
@@ -273,7 +274,7 @@ def source_heldout_metrics(scored: Sequence[Mapping[str, Any]], source: str = "l
     return out
 
 
-def train_reward_model(base: ModelBundle, rows: Sequence[dict[str, Any]], params: Mapping[str, Any]
+def train_reward_model(base: ModelBundle, rows: Sequence[dict[str, Any]], params: RewardTrainingParams | Mapping[str, Any]
                        ) -> tuple[ModelBundle, list[dict[str, Any]], dict[str, float], list[dict[str, Any]]]:
     """Fine-tune the reward model; return ``(merged model bundle, trainer log, metrics, held-out scores)``.
 
@@ -283,21 +284,19 @@ def train_reward_model(base: ModelBundle, rows: Sequence[dict[str, Any]], params
     """
     from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
-    seed = int(params.get("seed", 0))
-    max_length = int(params.get("max_length", 1024))
-    train_rows, held_rows = split_by_task(rows, float(params.get("heldout_fraction", 0.2)), seed)
-    cap = params.get("max_train_rows")
-    train_rows = balance_rows(train_rows, str(params.get("balance", "oversample")), None if cap is None else int(cap),
-                              seed)
+    p = RewardTrainingParams.parse(params, "params:reward_model.training")
+    seed, max_length = p.seed, p.max_length
+    train_rows, held_rows = split_by_task(rows, p.heldout_fraction, seed)
+    train_rows = balance_rows(train_rows, p.balance, p.max_train_rows, seed)
     if not train_rows:
         raise ValueError("the reward model has no training rows: check lam3_rollouts and train_trajectories")
     set_seed(seed)
-    model, tokenizer = reward_backbone(base, params.get("lora"))
+    model, tokenizer = reward_backbone(base, p.lora)
     items = [{"input_ids": (ids := _encode(tokenizer, reward_text(tokenizer, r, base.info), max_length)),
               "attention_mask": [1] * len(ids), "labels": float(r["label"])} for r in train_rows]
     with tempfile.TemporaryDirectory(prefix="lam-rm-train-") as out_dir:
         args = TrainingArguments(**{"report_to": "none", "save_strategy": "no", "seed": seed,
-                                    **dict(params.get("training") or {}), "output_dir": out_dir})
+                                    **p.training, "output_dir": out_dir})
         trainer = Trainer(model=model, args=args, train_dataset=_Rows(items),
                           data_collator=DataCollatorWithPadding(tokenizer))
         trainer.train()
@@ -308,10 +307,10 @@ def train_reward_model(base: ModelBundle, rows: Sequence[dict[str, Any]], params
             "parent": base.generation, "base": base.info.get("base"), "adapter": None,
             "system_prompt": base.info.get("system_prompt", True),
             "compact_controls": base.info.get("compact_controls", False),
-            "lora": {**PAPER_LORA, **dict(params.get("lora") or {})}, "merged_lora": True,
+            "lora": {**PAPER_LORA, **p.lora}, "merged_lora": True,
             "max_length": max_length}
     bundle = ModelBundle(merged, tokenizer, info)
-    scores = score_steps(bundle, held_rows, batch_size=int(params.get("eval_batch_size", 8)))
+    scores = score_steps(bundle, held_rows, batch_size=p.eval_batch_size)
     metrics = heldout_metrics([r["label"] for r in held_rows], scores)
     metrics.update({"train_steps": float(len({(r["trajectory_id"], r["step"]) for r in train_rows})),
                     "train_rows": float(len(train_rows)), "heldout_steps": float(len(held_rows)),

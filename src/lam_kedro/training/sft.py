@@ -28,8 +28,10 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.loading import count_parameters
+from lam_kedro.training.params import SFTParams
 
-__all__ = ["CURVE_KEYS", "SUMMARY_KEYS", "build_trainer", "history_to_curves", "lora_config", "sft_config", "train_sft", "training_report"]
+__all__ = ["CURVE_KEYS", "SUMMARY_KEYS", "build_trainer", "history_to_curves",
+           "lora_config", "sft_config", "train_sft", "training_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,13 +95,13 @@ def _weights_digest(model: Any) -> str:
     return hashlib.sha256(weight.numpy().tobytes()).hexdigest()
 
 
-def _fingerprint(bundle: ModelBundle, rows: Sequence[Any], eval_rows: Sequence[Any], params: Mapping[str, Any]) -> str:
+def _fingerprint(bundle: ModelBundle, rows: Sequence[Any], eval_rows: Sequence[Any], params: SFTParams) -> str:
     what = {
         "parent": {k: bundle.info.get(k) for k in ("generation", "base", "parent", "source")},
         "parameters": count_parameters(bundle.model),
         "weights": _weights_digest(bundle.model),
-        "sft": {k: v for k, v in dict(params.get("sft", {})).items() if k not in _RUN_LENGTH_FIELDS},
-        "lora": params.get("lora"),
+        "sft": {k: v for k, v in params.sft.items() if k not in _RUN_LENGTH_FIELDS},
+        "lora": params.lora,
         "rows": hashlib.sha256(json.dumps([rows, eval_rows], sort_keys=True, default=str).encode()).hexdigest(),
     }
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
@@ -174,14 +176,16 @@ def build_trainer(
     bundle: ModelBundle,
     train_rows: Sequence[Mapping[str, Any]],
     eval_rows: Sequence[Mapping[str, Any]],
-    params: Mapping[str, Any],
+    params: SFTParams | Mapping[str, Any],
+    checkpoints: str | Path | None = None,
 ) -> Any:
     """TRL's ``SFTTrainer`` over a copy of ``bundle.model``: what ``train_sft`` runs (tests and the
     benchmark inspect it: its prepared dataset has ``labels`` with -100 on every prompt token)."""
     from datasets import Dataset
     from trl import SFTTrainer
 
-    config = sft_config(params.get("sft", {}), has_eval=bool(eval_rows))
+    params = _training_params(params, checkpoints)
+    config = sft_config(params.sft, has_eval=bool(eval_rows))
     set_seed(config.seed)
     model = _unpatched(copy.deepcopy(bundle.model))
     model.train()
@@ -191,30 +195,42 @@ def build_trainer(
         train_dataset=Dataset.from_list([dict(r) for r in train_rows]),
         eval_dataset=Dataset.from_list([dict(r) for r in eval_rows]) if eval_rows else None,
         processing_class=bundle.tokenizer,
-        peft_config=lora_config(params.get("lora")),
+        peft_config=lora_config(params.lora),
     )
+
+
+def _training_params(params: SFTParams | Mapping[str, Any], checkpoints: str | Path | None) -> SFTParams:
+    """``params`` validated; ``checkpoints`` (the catalog's checkpoint folder) is ``sft.output_dir``."""
+    p = SFTParams.of(params)
+    if checkpoints is not None:
+        p = p.model_copy(update={"sft": {**p.sft, "output_dir": str(checkpoints)}})
+    return p
 
 
 def train_sft(
     bundle: ModelBundle,
     train_rows: Sequence[Mapping[str, Any]],
     eval_rows: Sequence[Mapping[str, Any]],
-    params: Mapping[str, Any],
+    params: SFTParams | Mapping[str, Any],
     generation: str,
+    checkpoints: str | Path | None = None,
 ) -> tuple[ModelBundle, dict[str, list[dict[str, float]]]]:
     """Fine-tune a copy of ``bundle`` on prompt-completion rows; return ``(new bundle, learning curves)``.
 
     ``params``: ``sft`` (``SFTConfig`` fields; ``output_dir`` required), ``lora`` (``LoraConfig``
     fields plus ``merge``, default true: the adapter is merged so the next phase starts from a
     plain model; omit or null for a full fine-tune), ``resume`` (default true) and
-    ``keep_checkpoints`` (default false: the folder is removed after a finished run).
+    ``keep_checkpoints`` (default false: the folder is removed after a finished run); ``checkpoints``,
+    the checkpoint folder a killed run resumes from (the pipelines' ``<generation>_checkpoints``
+    catalog entry), is ``sft.output_dir``.
     The input bundle is not modified. Runs unchanged under ``accelerate launch`` (DDP).
     """
     if not train_rows:
         raise ValueError(f"{generation}: no training rows; check the phase's input dataset")
-    output_dir = Path(sft_config(params.get("sft", {})).output_dir)
+    params = _training_params(params, checkpoints)
+    output_dir = Path(sft_config(params.sft).output_dir)
     fingerprint = _fingerprint(bundle, list(train_rows), list(eval_rows), params)
-    resume_from = _resume_point(output_dir, fingerprint, params.get("resume", True))
+    resume_from = _resume_point(output_dir, fingerprint, params.resume)
     trainer = build_trainer(bundle, train_rows, eval_rows, params)
     if trainer.is_world_process_zero():
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -227,7 +243,7 @@ def train_sft(
     curves = history_to_curves(trainer.state.log_history)
     metrics = _summary(curves, result.metrics, trainer, len(train_rows), len(eval_rows))
     trained = _unpatched(trainer.model)
-    lora = params.get("lora") or {}
+    lora = params.lora or {}
     if hasattr(trained, "merge_and_unload") and lora.get("merge", True):
         trained = trained.merge_and_unload()
     trained.eval()
@@ -239,7 +255,7 @@ def train_sft(
         "resumed_from": Path(resume_from).name if resume_from else None,
         "metrics": metrics,
     }
-    if trainer.is_world_process_zero() and not params.get("keep_checkpoints", False):
+    if trainer.is_world_process_zero() and not params.keep_checkpoints:
         shutil.rmtree(output_dir, ignore_errors=True)
     logger.info("%s: loss %.3f -> %.3f in %.0f s (%.0f tokens/s)", generation, metrics.get("first_loss", float("nan")),
                 metrics.get("final_loss", float("nan")), metrics["train_runtime_s"], metrics.get("tokens_per_s", 0))

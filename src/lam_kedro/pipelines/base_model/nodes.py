@@ -6,6 +6,7 @@ import statistics
 from typing import Any
 
 from lam_kedro.agent.schema import TaskPlan, Trajectory
+from lam_kedro.model.base_params import BaseModelParams
 from lam_kedro.model.bundle import ModelBundle
 
 
@@ -32,7 +33,8 @@ def describe_base_model(base_model: ModelBundle, train_trajectories: list[Trajec
     from lam_kedro.model.formatting import step_rows
     from lam_kedro.model.generation import encode_prompt
 
-    rows = step_rows(train_trajectories[: int(params.get("describe_trajectories", 50))], base_model.info)
+    p = BaseModelParams.parse(params, "params:base_model")
+    rows = step_rows(train_trajectories[: p.describe_trajectories], base_model.info)
     prompt = [len(encode_prompt(base_model, r["prompt"])) for r in rows]
     target = [len(base_model.tokenizer(r["completion"][0]["content"])["input_ids"]) for r in rows]
     info = base_model.info

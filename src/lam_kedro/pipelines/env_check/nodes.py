@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+from pydantic import Field
 from tqdm.auto import tqdm
 
 from lam_kedro.agent.episode import run_episode
@@ -19,20 +20,30 @@ from lam_kedro.env import WordEnv, families
 from lam_kedro.env.document import Document
 from lam_kedro.env.tasks.registry import make_task
 from lam_kedro.env.types import Task
+from lam_kedro.model.config import Params
+
+
+class EnvCheckParams(Params):
+    """``params:env_check`` (defaults: ``conf/base/parameters_env_check.yml``)."""
+
+    templates_per_family: int = Field(3, ge=1, description="tasks per family, each on a different suitable template")
+    max_steps: int = Field(30, ge=1, description="the episode's step limit (truncation)")
+    seed: int = 0
 
 
 def make_env_tasks(
     templates: dict[str, Callable[[], Document]], template_index: list[dict[str, Any]], params: dict[str, Any]
 ) -> list[Task]:
     """Up to ``templates_per_family`` tasks per family, each on a different template that suits it."""
+    p = EnvCheckParams.parse(params, "params:env_check")
     docs = {row["name"]: templates[row["name"]]() for row in template_index}
     tasks: list[Task] = []
     for i, (_, family) in enumerate(sorted(families().items())):
         made = 0
         for j, (template_name, doc) in enumerate(docs.items()):
-            if made >= params["templates_per_family"]:
+            if made >= p.templates_per_family:
                 break
-            task = make_task(family, template_name, doc, seed=params["seed"] + 1000 * i + j)
+            task = make_task(family, template_name, doc, seed=p.seed + 1000 * i + j)
             if task is not None:
                 tasks.append(task)
                 made += 1
@@ -51,11 +62,12 @@ def _rollouts(
 
 
 def rollout_scripted(tasks: list[Task], templates: dict[str, Callable[[], Document]], params: dict[str, Any]):
-    return _rollouts(tasks, templates, ScriptedPolicy, params["max_steps"])
+    return _rollouts(tasks, templates, ScriptedPolicy, EnvCheckParams.parse(params, "params:env_check").max_steps)
 
 
 def rollout_random(tasks: list[Task], templates: dict[str, Callable[[], Document]], params: dict[str, Any]):
-    return _rollouts(tasks, templates, lambda: RandomPolicy(seed=params["seed"]), params["max_steps"])
+    p = EnvCheckParams.parse(params, "params:env_check")
+    return _rollouts(tasks, templates, lambda: RandomPolicy(seed=p.seed), p.max_steps)
 
 
 def summarize_rollouts(

@@ -18,7 +18,7 @@ import pandas as pd
 from lam_kedro.agent.schema import InstantiatedTask, TaskPlan, Trajectory
 from lam_kedro.env.document import Document
 from lam_kedro.evaluation import offline, online, planning, report
-from lam_kedro.pipelines.evaluation.params import EvaluationParams, parse_params
+from lam_kedro.evaluation.params import EvaluationParams, parse_params
 
 logger = logging.getLogger(__name__)
 

@@ -5,17 +5,11 @@ from kedro.pipeline import Pipeline, node
 from lam_kedro.pipelines.phase1.nodes import report_phase1, train_lam1
 
 
-def _same(bundle):
-    """The trained bundle once more, read back from its folder, for the registry dataset."""
-    return bundle
-
-
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            node(train_lam1, ["base_model", "task_plans_train", "params:phase1.training"], ["lam1", "phase1_curves"],
-                 name="train_lam1", tags=["train"]),
-            node(_same, "lam1", "lam1_registered", name="register_lam1"),
+            node(train_lam1, ["base_model", "task_plans_train", "params:phase1.training", "lam1_checkpoints"],
+                 ["lam1", "phase1_curves"], name="train_lam1", tags=["train"]),
             node(report_phase1, "lam1", ["phase1_report", "phase1_metrics"], name="report_phase1"),
         ]
     )

@@ -5,17 +5,11 @@ from kedro.pipeline import Pipeline, node
 from lam_kedro.pipelines.phase2.nodes import report_phase2, train_lam2
 
 
-def _same(bundle):
-    """The trained bundle once more, read back from its folder, for the registry dataset."""
-    return bundle
-
-
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            node(train_lam2, ["lam1", "train_trajectories", "params:phase2.training"], ["lam2", "phase2_curves"],
-                 name="train_lam2", tags=["train"]),
-            node(_same, "lam2", "lam2_registered", name="register_lam2"),
+            node(train_lam2, ["lam1", "train_trajectories", "params:phase2.training", "lam2_checkpoints"],
+                 ["lam2", "phase2_curves"], name="train_lam2", tags=["train"]),
             node(report_phase2, "lam2", ["phase2_report", "phase2_metrics"], name="report_phase2"),
         ]
     )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import pandas as pd
 from pydantic import Field
@@ -19,6 +20,7 @@ from pydantic import Field
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env.document import Document
 from lam_kedro.model.bundle import ModelBundle
+from lam_kedro.model.config import Params
 from lam_kedro.pipelines.trajectories.rollout import load_documents
 from lam_kedro.training.exploration import (
     ExplorationParams,
@@ -30,14 +32,37 @@ from lam_kedro.training.exploration import (
     select_tasks,
     summarize_exploration,
 )
+from lam_kedro.training.params import RowSplit, SFTTrainingParams
 
 logger = logging.getLogger(__name__)
 
 
 class Phase3Exploration(ExplorationParams):
-    """``phase3.exploration``: ``ExplorationParams`` plus how many expert-failed tasks are explored."""
+    """``phase3.exploration``: ``ExplorationParams`` plus how many expert-failed tasks are explored
+    (defaults: ``conf/base/parameters_phase3.yml``)."""
 
-    max_tasks: int | None = Field(None, ge=0, description="expert-failed tasks explored (null: all)")
+    DECODE: ClassVar[dict[str, Any]] = {"constrained": True, "do_sample": True, "temperature": 0.8,
+                                        "max_new_tokens": 96}
+
+    max_tasks: int | None = Field(120, ge=0, description="expert-failed tasks explored (null: all)")
+    attempts: int = Field(2, ge=1, description="sampled attempts per task")
+    max_steps: int = Field(15, ge=1, description="episode step limit")
+
+
+class Phase3Training(SFTTrainingParams):
+    """``params:phase3.training`` (defaults: ``conf/base/parameters_phase3.yml``)."""
+
+    seed: int = 0
+    eval_fraction: float = Field(0.1, ge=0, lt=1)
+    max_train_rows: int | None = Field(800, ge=0)
+    max_eval_rows: int | None = Field(64, ge=0)
+
+
+class Phase3Params(Params):
+    """``params:phase3``."""
+
+    exploration: Phase3Exploration = Field(default_factory=Phase3Exploration)
+    training: Phase3Training
 
 
 def explore_failed_tasks(
@@ -52,7 +77,7 @@ def explore_failed_tasks(
     all), ``max_steps``, ``seed``, ``stop_on_success`` and ``decode``, the ``DecodeConfig`` of
     ``model.policy.lam_policy`` (sampled within the action grammar by default).
     """
-    p = Phase3Exploration.parse(params, "phase3.exploration")
+    p = Phase3Exploration.parse(params, "params:phase3.exploration")
     tasks = select_tasks(exploration_tasks, p.max_tasks, p.seed)
     make_policy = model_policy_factory(lam2, tasks, p.decode, name="lam2")
     greedy = (model_policy_factory(lam2, tasks, p.decode.model_copy(update={"do_sample": False}), name="lam2")
@@ -67,7 +92,7 @@ def explore_failed_tasks(
 
 
 def lam3_rows(train_trajectories: list[Trajectory], new: list[Trajectory], info: dict[str, Any],
-              params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+              split: RowSplit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Phase 3's (train, eval) rows: every step of the new successes ``new`` (what Phase 3 adds: a
     seeded sample of all rows would keep about 800 of 11,000, so a handful of them) plus a seeded
     sample of the expert's steps up to ``max_train_rows`` in all (the new steps are all kept even when
@@ -75,11 +100,9 @@ def lam3_rows(train_trajectories: list[Trajectory], new: list[Trajectory], info:
     from lam_kedro.model.formatting import step_rows, train_eval_split
 
     new_rows = step_rows(new, info)
-    cap = params.get("max_train_rows")
-    train_rows, eval_rows = train_eval_split(step_rows(train_trajectories, info),
-                                             float(params.get("eval_fraction", 0.1)), int(params.get("seed", 0)),
-                                             None if cap is None else max(0, int(cap) - len(new_rows)),
-                                             params.get("max_eval_rows"))
+    cap = split.max_train_rows
+    train_rows, eval_rows = train_eval_split(step_rows(train_trajectories, info), split.eval_fraction, split.seed,
+                                             None if cap is None else max(0, cap - len(new_rows)), split.max_eval_rows)
     return new_rows + train_rows, eval_rows
 
 
@@ -88,6 +111,7 @@ def train_lam3(
     train_trajectories: list[Trajectory],
     lam2_exploration_trajectories: list[Trajectory],
     params: dict[str, Any],
+    checkpoints: Path,
 ) -> tuple[ModelBundle, dict[str, list[dict[str, float]]]]:
     """LAM3: LAM2 fine-tuned on LAM2's first success on each new task (every step) plus the expert's
     successes (a seeded sample up to ``max_train_rows`` in all; eval rows are the expert's).
@@ -97,11 +121,12 @@ def train_lam3(
     """
     from lam_kedro.training.sft import train_sft
 
+    p = Phase3Training.parse(params, "params:phase3.training")
     new = first_successes(lam2_exploration_trajectories)
-    train_rows, eval_rows = lam3_rows(train_trajectories, new, lam2.info, params)
+    train_rows, eval_rows = lam3_rows(train_trajectories, new, lam2.info, p)
     logger.info("phase3: %d expert + %d new successful trajectories -> %d train / %d eval rows",
                 len(train_trajectories), len(new), len(train_rows), len(eval_rows))
-    lam3, curves = train_sft(lam2, train_rows, eval_rows, params, generation="lam3")
+    lam3, curves = train_sft(lam2, train_rows, eval_rows, p, generation="lam3", checkpoints=checkpoints)
     lam3.info["phase3"] = {"expert_trajectories": len(train_trajectories), "new_trajectories": len(new)}
     return lam3, curves
 

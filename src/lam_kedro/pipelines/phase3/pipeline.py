@@ -5,11 +5,6 @@ from kedro.pipeline import Pipeline, node
 from lam_kedro.pipelines.phase3.nodes import explore_failed_tasks, report_phase3, train_lam3
 
 
-def _same(bundle):
-    """The trained bundle once more, for the registry dataset (a node output has one dataset)."""
-    return bundle
-
-
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
@@ -21,11 +16,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 train_lam3,
-                ["lam2", "train_trajectories", "lam2_exploration_trajectories", "params:phase3.training"],
+                ["lam2", "train_trajectories", "lam2_exploration_trajectories", "params:phase3.training",
+                 "lam3_checkpoints"],
                 ["lam3", "phase3_curves"],
                 name="train_lam3",
             ),
-            node(_same, "lam3", "lam3_registered", name="register_lam3"),
             node(
                 report_phase3,
                 ["phase3_exploration_summary", "lam3", "lam2_exploration_trajectories", "expert_trajectories",

@@ -20,14 +20,12 @@ from lam_kedro.model.bundle import ModelBundle
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("ppo", "kto")
+def _params(params: dict[str, Any]) -> Any:
+    """``params:phase4`` validated (``pipelines.phase4.params.Phase4Params``; imports torch, so it is
+    imported when a node runs, not when the pipeline is wired)."""
+    from lam_kedro.pipelines.phase4.params import Phase4Params
 
-
-def _method(params: dict[str, Any]) -> str:
-    method = params.get("method", "ppo")
-    if method not in METHODS:
-        raise ValueError(f"params:phase4.method is {method!r}; expected one of {', '.join(METHODS)}")
-    return method
+    return Phase4Params.parse(params, "params:phase4")
 
 
 def select_steps(lam3_rollouts: list[Trajectory], params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -37,16 +35,15 @@ def select_steps(lam3_rollouts: list[Trajectory], params: dict[str, Any]) -> lis
     ``success`` saying which side it is on. ``data.max_trajectories`` caps the failed (and, for KTO,
     the successful) trajectories, seed-chosen, for the default run's time budget.
     """
-    data = dict(params.get("data") or {})
-    seed, cap = int(data.get("seed", 0)), data.get("max_trajectories")
-    method = _method(params)
+    p = _params(params)
+    seed, cap, method = p.data.seed, p.data.max_trajectories, p.method
     groups = [[t for t in lam3_rollouts if not t.outcome.success]]
     if method == "kto":
         groups.append([t for t in lam3_rollouts if t.outcome.success])
     rows = []
     for group in groups:
-        if cap is not None and len(group) > int(cap):
-            keep = set(sorted((t.trajectory_id for t in group), key=lambda i: unit_hash(seed, "phase4", i))[: int(cap)])
+        if cap is not None and len(group) > cap:
+            keep = set(sorted((t.trajectory_id for t in group), key=lambda i: unit_hash(seed, "phase4", i))[:cap])
             group = [t for t in group if t.trajectory_id in keep]
         for traj in group:
             for i, ex in enumerate(step_examples(traj)):
@@ -65,13 +62,14 @@ def score_steps(reward_model: ModelBundle, rows: list[dict[str, Any]], params: d
     Reward and advantage come from the same functions the PPO loop uses, so this table is what it
     trains on. KTO uses no reward model: its rows are returned with ``score`` etc. left empty.
     """
-    from lam_kedro.training.ppo_offline import args_from_params, compute_advantages, scale_rewards
+    from lam_kedro.training.ppo_offline import compute_advantages, scale_rewards
     from lam_kedro.training.reward import score_steps as rm_scores
 
-    if _method(params) != "ppo":
+    p = _params(params)
+    if p.method != "ppo":
         return [{**r, "score": None, "reward": None, "advantage": None} for r in rows]
-    args = args_from_params(dict(params.get("ppo") or {}))
-    scores = rm_scores(reward_model, rows, batch_size=int((params.get("data") or {}).get("reward_batch_size", 8)))
+    args = p.ppo
+    scores = rm_scores(reward_model, rows, batch_size=p.data.reward_batch_size)
     rewards = scale_rewards(scores, args.reward_scaling)
     advantages = compute_advantages(rewards, [r["trajectory_id"] for r in rows], args.gamma, args.whiten_advantages)
     return [{**r, "score": s, "reward": rw, "advantage": a}
@@ -84,21 +82,21 @@ def train_lam4(
     """LAM4 from LAM3 by the configured method; returns the bundle and its learning curves."""
     from lam_kedro.training.sft import lora_config
 
-    method = _method(params)
-    peft_config = lora_config(params.get("lora"))
+    p = _params(params)
+    method = p.method
+    peft_config = lora_config(p.lora)
     start = time.perf_counter()
     if method == "ppo":
-        from lam_kedro.training.ppo_offline import args_from_params, train
+        from lam_kedro.training.ppo_offline import train
 
-        args = args_from_params(dict(params.get("ppo") or {}))
         model, curves = train(lam3.model, lam3.tokenizer, [{**r, "episode": r["trajectory_id"]} for r in phase4_steps],
-                              [r["score"] for r in phase4_steps], args, peft_config=peft_config, info=lam3.info)
+                              [r["score"] for r in phase4_steps], p.ppo, peft_config=peft_config, info=lam3.info)
     else:
         from lam_kedro.model.formatting import sft_row
         from lam_kedro.training.kto import train_kto
 
         rows = [{**sft_row(r["messages"], r["target"], lam3.info), "label": bool(r["success"])} for r in phase4_steps]
-        model, curves = train_kto(lam3.model, lam3.tokenizer, rows, dict(params.get("kto") or {}), peft_config)
+        model, curves = train_kto(lam3.model, lam3.tokenizer, rows, p.kto, peft_config)
     metrics = summarize_curves(curves, len(phase4_steps), time.perf_counter() - start)
     info = {**lam3.info, "generation": "lam4", "parent": lam3.info.get("generation", "lam3"),
             "adapter": "lora" if peft_config is not None else None, "phase4": {"method": method}, "metrics": metrics}

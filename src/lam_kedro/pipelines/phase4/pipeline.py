@@ -5,11 +5,6 @@ from kedro.pipeline import Pipeline, node
 from lam_kedro.pipelines.phase4.nodes import report_phase4, score_steps, select_steps, train_lam4
 
 
-def _same(bundle):
-    """The trained bundle once more, for the registry dataset (a node output has one dataset)."""
-    return bundle
-
-
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
@@ -17,7 +12,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(score_steps, ["reward_model", "phase4_step_rows", "params:phase4"], "phase4_steps",
                  name="score_phase4_steps"),
             node(train_lam4, ["lam3", "phase4_steps", "params:phase4"], ["lam4", "phase4_curves"], name="train_lam4"),
-            node(_same, "lam4", "lam4_registered", name="register_lam4"),
             node(report_phase4, ["lam4", "phase4_steps"], ["phase4_report", "phase4_metrics"], name="report_phase4"),
         ]
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 from pydantic import Field
@@ -21,6 +21,7 @@ from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.agent.seeds import unit_hash
 from lam_kedro.env.document import Document
 from lam_kedro.model.bundle import ModelBundle
+from lam_kedro.model.config import Params
 from lam_kedro.pipelines.trajectories.rollout import load_documents
 from lam_kedro.training.exploration import (
     ExplorationParams,
@@ -29,6 +30,7 @@ from lam_kedro.training.exploration import (
     select_tasks,
     summarize_exploration,
 )
+from lam_kedro.training.params import RewardTrainingParams
 from lam_kedro.training.reward import reward_rows, source_heldout_metrics, train_reward_model
 
 logger = logging.getLogger(__name__)
@@ -36,19 +38,40 @@ logger = logging.getLogger(__name__)
 
 class RolloutParams(ExplorationParams):
     """``reward_model.rollouts``: ``ExplorationParams`` (one attempt per task, all kept by default)
-    plus the task set: up to ``exploration_tasks`` expert-failed tasks and ``train_tasks`` solved ones."""
+    plus the task set: up to ``exploration_tasks`` expert-failed tasks and ``train_tasks`` solved ones
+    (defaults: ``conf/base/parameters_reward_model.yml``)."""
+
+    DECODE: ClassVar[dict[str, Any]] = {"constrained": True, "do_sample": True, "temperature": 0.8,
+                                        "max_new_tokens": 96}
 
     attempts: int = Field(1, ge=1)
     stop_on_success: bool = False
-    exploration_tasks: int | None = Field(None, ge=0, description="expert-failed tasks (null: all)")
-    train_tasks: int | None = Field(0, ge=0, description="train tasks the expert solved, seed-chosen (null: all)")
+    max_steps: int = Field(15, ge=1, description="episode step limit")
+    exploration_tasks: int | None = Field(40, ge=0, description="expert-failed tasks (null: all)")
+    train_tasks: int | None = Field(400, ge=0, description="train tasks the expert solved, seed-chosen (null: all)")
+
+
+class RewardData(Params):
+    """``reward_model.data``: which expert successes join LAM3's rollouts as +1 examples."""
+
+    seed: int = 0
+    max_expert_trajectories: int | None = Field(0, ge=0, description="expert successes from train_trajectories "
+                                                                     "(null: all; 0: LAM3's own rollouts only)")
+
+
+class RewardModelParams(Params):
+    """``params:reward_model``."""
+
+    rollouts: RolloutParams = Field(default_factory=RolloutParams)
+    data: RewardData = Field(default_factory=RewardData)
+    training: RewardTrainingParams = Field(default_factory=RewardTrainingParams)
 
 
 def rollout_task_set(exploration_tasks: list[InstantiatedTask], train_trajectories: list[Trajectory],
                      params: dict[str, Any] | RolloutParams) -> list[InstantiatedTask]:
     """The tasks LAM3 is run on: up to ``exploration_tasks`` expert-failed tasks plus up to
     ``train_tasks`` tasks the expert solved (seed-chosen), each task once."""
-    p = RolloutParams.parse(params, "reward_model.rollouts")
+    p = RolloutParams.parse(params, "params:reward_model.rollouts")
     failed = select_tasks(exploration_tasks, p.exploration_tasks, p.seed)
     solved = select_tasks([t.task for t in train_trajectories], p.train_tasks, p.seed)
     seen: set[str] = set()
@@ -69,7 +92,7 @@ def collect_lam3_rollouts(
 ) -> tuple[list[Trajectory], dict[str, Any]]:
     """LAM3's rollouts on the task set (``params``: ``reward_model.rollouts``, ``RolloutParams``) and
     their summary; LAM3 acts through ``model.policy.lam_policy`` with the block's ``decode``."""
-    p = RolloutParams.parse(params, "reward_model.rollouts")
+    p = RolloutParams.parse(params, "params:reward_model.rollouts")
     tasks = rollout_task_set(exploration_tasks, train_trajectories, p)
     make_policy = model_policy_factory(lam3, tasks, p.decode, name="lam3")
     greedy = (model_policy_factory(lam3, tasks, p.decode.model_copy(update={"do_sample": False}), name="lam3")
@@ -91,11 +114,11 @@ def build_reward_examples(train_trajectories: list[Trajectory], lam3_rollouts: l
                           params: dict[str, Any]) -> list[dict[str, Any]]:
     """Step rows labelled +1 (a step of a success) or -1 (of a failure): the expert's successes
     (at most ``max_expert_trajectories``, seed-chosen) and every LAM3 rollout."""
-    seed = int(params.get("seed", 0))
-    cap = params.get("max_expert_trajectories")
+    p = RewardData.parse(params, "params:reward_model.data")
+    seed, cap = p.seed, p.max_expert_trajectories
     expert = list(train_trajectories)
-    if cap is not None and len(expert) > int(cap):
-        expert = sorted(expert, key=lambda t: unit_hash(seed, "expert", t.trajectory_id))[: int(cap)]
+    if cap is not None and len(expert) > cap:
+        expert = sorted(expert, key=lambda t: unit_hash(seed, "expert", t.trajectory_id))[:cap]
     rows = reward_rows(expert, "expert") + reward_rows(lam3_rollouts, "lam3")
     if not rows:
         raise ValueError("no reward-model rows: train_trajectories and lam3_rollouts are both empty")

@@ -5,11 +5,6 @@ from kedro.pipeline import Pipeline, node
 from lam_kedro.pipelines.reward_model.nodes import build_reward_examples, collect_lam3_rollouts, train_reward
 
 
-def _same(bundle):
-    """The trained bundle once more, for the registry dataset (a node output has one dataset)."""
-    return bundle
-
-
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
@@ -31,6 +26,5 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["reward_model", "reward_model_metrics", "reward_model_steps", "reward_model_report"],
                 name="train_reward_model",
             ),
-            node(_same, "reward_model", "reward_model_registered", name="register_reward_model"),
         ]
     )

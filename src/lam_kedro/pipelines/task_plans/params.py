@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from lam_kedro.agent.llm_client import LLMConfig
+from lam_kedro.model.config import Params, parse_block
 
-__all__ = ["GenerationParams", "EvolutionParams", "FilterParams", "SplitParams", "parse", "OPERATORS"]
+__all__ = ["GenerationParams", "EvolutionParams", "FilterParams", "SplitParams", "TaskPlansParams", "parse",
+           "OPERATORS"]
 
 #: The evolution operators, in the order the stats report them.
 OPERATORS: tuple[str, ...] = ("compose", "constrain", "concretize", "rephrase")
 
 
-class _Block(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Block(Params):
+    pass
 
 
 class GenerationParams(_Block):
@@ -64,13 +66,18 @@ class SplitParams(_Block):
     seed: int = 0
 
 
+class TaskPlansParams(_Block):
+    """``params:task_plans`` whole (each node reads its block with ``parse``)."""
+
+    generation: GenerationParams = Field(default_factory=GenerationParams)
+    evolution: EvolutionParams = Field(default_factory=EvolutionParams)
+    filters: FilterParams = Field(default_factory=FilterParams)
+    split: SplitParams = Field(default_factory=SplitParams)
+
+
 M = TypeVar("M", bound=_Block)
 
 
 def parse(model: type[M], raw: Mapping[str, Any] | None, key: str) -> M:
     """``model(**raw)``; an error names ``params:task_plans.<key>.<field>`` to change."""
-    try:
-        return model(**dict(raw or {}))
-    except ValidationError as err:
-        lines = [f"params:task_plans.{key}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()]
-        raise ValueError("invalid task_plans parameters:\n  " + "\n  ".join(lines)) from err
+    return parse_block(model, raw, f"params:task_plans.{key}")

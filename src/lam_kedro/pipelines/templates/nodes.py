@@ -6,9 +6,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import Field
+
 from lam_kedro.env.document import Document
 from lam_kedro.env.docx_io import DocxLoadError
 from lam_kedro.env.templates import builtin_templates, describe_document, document_features
+from lam_kedro.model.config import Params
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +25,13 @@ def _index_row(name: str, description: str, source: str, doc: Document) -> dict[
     return {"name": name, "description": description, "source": source, **document_features(doc)}
 
 
+class TemplatesParams(Params):
+    """``params:templates`` (defaults: ``conf/base/parameters_templates.yml``)."""
+
+    builtin: bool = Field(True, description="include the generated template set (lam_kedro.env.templates)")
+    min_words: int = Field(1, ge=0, description="user documents with fewer words are quarantined")
+
+
 def build_templates(
     user_documents: dict[str, Callable[[], Document]], params: dict[str, Any]
 ) -> tuple[dict[str, Document], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -33,12 +43,13 @@ def build_templates(
     documents: dict[str, Document] = {}
     index: list[dict[str, Any]] = []
     quarantine: list[dict[str, Any]] = []
-    if params.get("builtin", True):
+    p = TemplatesParams.parse(params, "params:templates")
+    if p.builtin:
         for template in builtin_templates():
             doc = template.build()
             documents[template.name] = doc
             index.append(_index_row(template.name, template.description, "builtin", doc))
-    min_words = params.get("min_words", 1)
+    min_words = p.min_words
     for name, load in sorted(user_documents.items()):
         key = f"user_{name}"
         where = str(getattr(load, "path", name))

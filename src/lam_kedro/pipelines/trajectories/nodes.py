@@ -20,6 +20,7 @@ import pandas as pd
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env.document import Document
 from lam_kedro.pipelines.trajectories import instantiation as inst
+from lam_kedro.pipelines.trajectories.params import TrajectoriesParams
 from lam_kedro.pipelines.trajectories.rollout import GUESS_MARK, expert_rollouts, load_documents
 
 logger = logging.getLogger(__name__)
@@ -62,13 +63,12 @@ def instantiate_tasks(
     get one step worded by another author, loosely for ``loose_share`` of those (``wording``);
     the manifest's ``plan_wording`` names the rewording.
     """
-    p = params["instantiation"]
-    seed = int(params.get("seed", 0))
-    pairs = assign_splits(_plans(task_plans_train), _plans(task_plans_test),
-                          params.get("split", {}).get("test_size"), seed)
+    params_ = TrajectoriesParams.parse(params, "params:trajectories")
+    p, seed = params_.instantiation, params_.seed
+    pairs = assign_splits(_plans(task_plans_train), _plans(task_plans_test), params_.split.test_size, seed)
     pairs.sort(key=lambda x: x[1] != "test")  # test first: held-out tasks win every collision
-    profiles = inst.template_profiles(template_index, load_documents(templates), p.get("profile_chars", 400))
-    scores = inst.similarity([inst.query_text(tp) for tp, _ in pairs], profiles, p.get("retriever", "tfidf"))
+    profiles = inst.template_profiles(template_index, load_documents(templates), p.profile_chars)
+    scores = inst.similarity([inst.query_text(tp) for tp, _ in pairs], profiles, p.retriever)
     ranked = inst.rank_templates([tp.task_id for tp, _ in pairs], scores, profiles)
 
     tasks: list[InstantiatedTask] = []
@@ -76,7 +76,7 @@ def instantiate_tasks(
     quarantine: list[dict[str, Any]] = []
     seen: dict[str, tuple[str, str]] = {}  # request -> (task_id, split)
     for (tp, split), order in zip(pairs, ranked, strict=True):
-        got = inst.prefill(tp, order, profiles, split, int(p.get("candidates", 3)), seed)
+        got = inst.prefill(tp, order, profiles, split, p.candidates, seed)
         if isinstance(got, inst.Quarantined):
             quarantine.append(got.to_dict())
             continue
@@ -96,7 +96,7 @@ def instantiate_tasks(
         raise ValueError("no task could be instantiated; see instantiation_quarantine for the reasons")
     # Plans worded by other authors, dealt out per family and split over the tasks kept.
     authors = inst.plan_authors([(m["task_id"], m["family"], m["split"]) for m in manifest], seed,
-                                float(p.get("reword_share", 0.0)), float(p.get("loose_share", 0.0)))
+                                p.reword_share, p.loose_share)
     for task, row in zip(tasks, manifest, strict=True):
         row["plan_wording"] = inst.reword_task(task, authors[task.task_id], seed) or ""
         row["plan_steps"] = len(task.plan)
@@ -109,7 +109,7 @@ def run_expert(instantiated_tasks: list[InstantiatedTask], templates: dict[str, 
                params: dict[str, Any]) -> list[Trajectory]:
     """The expert's trajectory for every instantiated task (successes and failures alike)."""
     runnable = [t for t in instantiated_tasks if t.family]
-    return expert_rollouts(runnable, load_documents(templates), params)
+    return expert_rollouts(runnable, load_documents(templates), TrajectoriesParams.parse(params, "params:trajectories"))
 
 
 _JUDGE_PROMPT = (
@@ -121,8 +121,8 @@ _JUDGE_PROMPT = (
 def _judge(trajectories: list[Trajectory], params: dict[str, Any]) -> dict[str, bool]:
     """The optional LLM judge's yes/no per trajectory (the paper's GPT-4o evaluator), on top of the
     checker; off by default, and loud when switched on without an endpoint."""
-    judge = dict(params.get("judge") or {})
-    if not judge.pop("enabled", False):
+    judge = TrajectoriesParams.parse(params, "params:trajectories").judge.model_dump()
+    if not judge.pop("enabled"):
         return {}
     if not judge.get("base_url") or not judge.get("model"):
         raise ValueError("params:trajectories.judge.enabled is true but params:trajectories.judge.base_url and "

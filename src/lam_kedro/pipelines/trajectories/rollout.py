@@ -19,6 +19,7 @@ from lam_kedro.agent.rollout import SharedPolicy, rollout
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
+from lam_kedro.pipelines.trajectories.params import TrajectoriesParams
 
 __all__ = ["GUESS_MARK", "expert_rollouts", "load_documents", "make_env"]
 
@@ -45,12 +46,12 @@ def _with_guesses(traj: Trajectory, expert: Policy) -> Trajectory:
 
 
 def expert_rollouts(tasks: Sequence[InstantiatedTask], documents: dict[str, Document],
-                    params: dict[str, Any]) -> list[Trajectory]:
-    """Every task's expert trajectory, in task order; ``params["workers"]`` > 1 fans out over processes."""
+                    params: TrajectoriesParams | dict[str, Any]) -> list[Trajectory]:
+    """Every task's expert trajectory, in task order; ``params.workers`` > 1 fans out over processes."""
+    p = TrajectoriesParams.parse(params, "params:trajectories")
     plans = {t.task_id: t.plan for t in tasks}
     used = {name: documents[name] for name in dict.fromkeys(t.template for t in tasks) if name in documents}
-    return rollout(tasks, functools.partial(make_env, int(params.get("max_steps", 30)), used),
-                   SharedPolicy(functools.partial(make_expert, params.get("expert", {}), plans)),
-                   seed=int(params.get("seed", 0)), after_episode=_with_guesses,
-                   workers=int(params.get("workers", 1)), chunk_size=int(params.get("chunk_size", 32)),
+    return rollout(tasks, functools.partial(make_env, p.max_steps, used),
+                   SharedPolicy(functools.partial(make_expert, p.expert.model_dump(), plans)),
+                   seed=p.seed, after_episode=_with_guesses, workers=p.workers, chunk_size=p.chunk_size,
                    desc="expert rollouts")

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from lam_kedro.model.config import Params, parse_block
 from lam_kedro.model.policy import DecodeConfig
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(Params):
+    pass
 
 
 class OfflineParams(_Strict):
     enabled: bool = True
-    max_trajectories: int | None = Field(None, ge=1, description="first N held-out trajectories (quick runs)")
+    max_trajectories: int | None = Field(60, ge=1, description="first N held-out trajectories (null: all)")
 
 
 class PlanningParams(_Strict):
@@ -41,11 +42,11 @@ class LLMBaseline(_Strict):
 
 class OnlineParams(_Strict):
     enabled: bool = True
-    max_steps: int = Field(30, ge=1, description="episode step limit (truncation)")
-    max_tasks: int | None = Field(None, ge=1, description="held-out tasks evaluated (null: all of them)")
+    max_steps: int = Field(15, ge=1, description="episode step limit (truncation)")
+    max_tasks: int | None = Field(200, ge=1, description="held-out tasks evaluated (null: all of them)")
     selection: Literal["stratified", "first"] = Field(
         "stratified", description="which max_tasks: `stratified` (every family first, then a seeded fill) or `first`")
-    min_per_family: int = Field(1, ge=1, description="stratified: tasks each family gets before the fill")
+    min_per_family: int = Field(2, ge=1, description="stratified: tasks each family gets before the fill")
     workers: int = Field(1, ge=1, description="processes per actor; results are the same for any value")
     chunk_size: int = Field(8, ge=1)
     use_task_plan: bool = Field(True, description="the task's plan fills the first <Previous Plans:>, as in training")
@@ -65,11 +66,6 @@ class EvaluationParams(_Strict):
     champion_metric: str = Field("task_success_rate", description="online metric that picks the champion")
 
 
-def parse_params(raw: dict[str, Any] | EvaluationParams) -> EvaluationParams:
+def parse_params(raw: dict[str, Any] | EvaluationParams | None) -> EvaluationParams:
     """Validate ``params:evaluation``; the error names the key (e.g. ``online.workers``) to fix."""
-    if isinstance(raw, EvaluationParams):
-        return raw
-    try:
-        return EvaluationParams.model_validate(raw or {})
-    except ValueError as err:
-        raise ValueError(f"conf/*/parameters_evaluation.yml: params:evaluation is invalid:\n{err}") from err
+    return parse_block(EvaluationParams, raw, "params:evaluation")
