@@ -46,13 +46,14 @@ class WriterEnv(EpisodeEnv):
     """LibreOffice Writer driven one UFO AppAgent call at a time.
 
     ``office``: an ``Office`` to share (a test module's, a worker's); by default the env starts
-    its own (``virtual_display``: see ``Office``) and ``close`` stops it. ``settle_s`` is how long
-    the office gets to run what an action posted before the next observation; ``max_controls``
+    its own (``virtual_display``: see ``Office``) and ``close`` stops it. After each action the
+    env waits until the office's event queue is empty, plus ``settle_s`` (0 by default: the
+    tests pass without it); ``max_controls``
     caps the observation's control list.
     """
 
     def __init__(self, max_steps: int = 30, office: Office | None = None, work_dir: str | Path | None = None,
-                 virtual_display: bool | None = None, settle_s: float = 0.15, max_controls: int = 200) -> None:
+                 virtual_display: bool | None = None, settle_s: float = 0.0, max_controls: int = 200) -> None:
         super().__init__(max_steps)
         self._owns_office = office is None
         self.office = office if office is not None else Office(virtual_display=virtual_display)
@@ -80,8 +81,9 @@ class WriterEnv(EpisodeEnv):
     def _live(self) -> WriterWindow:
         """The window of the episode in flight; ``OfficeDied`` when its office is gone (never a fresh
         office in the middle of an episode: its document would not be the episode's)."""
-        if self.window is None or self.window.doc is None or not self.office.alive():
-            raise OfficeDied("the office running this episode is gone")
+        self.office.check()
+        if self.window is None or self.window.doc is None:
+            raise OfficeDied("the office running this episode was restarted; its document is gone")
         return self.window
 
     def _open(self, task: Task) -> Any:

@@ -221,6 +221,15 @@ class Office:
         """Whether the office process runs and its bridge is connected."""
         return self._office is not None and self._office.poll() is None and self.desktop is not None
 
+    def check(self) -> None:
+        """``OfficeDied`` (after ending what is left of it) when the office process has exited."""
+        code = self._office.poll() if self._office is not None else None
+        if self._office is None or self.desktop is None:
+            raise OfficeDied("the office is not running (start or restart it)")
+        if code is not None:
+            self.close()
+            raise OfficeDied(f"the office crashed (exit status {code})")
+
     def _exited(self, wait_s: float = 1.0) -> bool:
         """Whether the office process has exited (waiting a moment: a killed process is reaped late)."""
         if self._office is None:

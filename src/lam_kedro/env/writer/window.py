@@ -47,7 +47,7 @@ def _props(uno: Any, **values: Any) -> tuple[Any, ...]:
 class WriterWindow:
     """The Writer window of one office: open a .docx, read the controls, act, save."""
 
-    def __init__(self, office: Office, settle_s: float = 0.15) -> None:
+    def __init__(self, office: Office, settle_s: float = 0.0) -> None:
         self.office = office
         self.uno = import_uno()
         self.roles = Roles(self.uno)
@@ -100,7 +100,7 @@ class WriterWindow:
             if dialog is None:
                 break
             self._press(dialog, ("Cancel", "Close", "No"))
-            time.sleep(self.settle_s)
+            self.settle()
         try:
             self.doc.close(True)
         finally:
@@ -312,7 +312,10 @@ class WriterWindow:
         return node.control_text
 
     def settle(self) -> None:
-        """Give the office's main loop time to run what an action posted (key events, menu commands)."""
+        """Let the office's main loop run what an action posted (key events, menu commands, a
+        dialog opening): ``processEventsToIdle`` returns when its queue is empty; ``settle_s``
+        more is for what a posted command posts in turn."""
+        self._toolkit.processEventsToIdle()
         if self.settle_s > 0:
             time.sleep(self.settle_s)
 
