@@ -6,8 +6,9 @@ side by side (one per rollout worker) and none touches a person's LibreOffice. `
 them and connects over UNO with retries; ``call(fn)`` runs one piece of UNO work on a watchdog
 thread, and an office that crashed (the bridge is gone, the process exited) or hangs (the call
 takes longer than ``call_timeout_s``) is killed and reported as ``OfficeDied``, after which
-``restart`` brings up a fresh one. ``close`` (also at interpreter exit, and as a context manager)
-ends every process it started, by process group, and removes the profile folder.
+``restart`` brings up a fresh one. ``close`` (also at interpreter exit, in a multiprocessing
+worker too, and as a context manager) ends every process it started, by process group, and
+removes the profile folder.
 
 The UNO bridge is the system's ``python3-uno`` (Debian's package), built for the system Python;
 ``import_uno`` makes it importable from the project's virtual environment (same minor version)
@@ -19,6 +20,7 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import contextlib
+import multiprocessing.util
 import os
 import shutil
 import signal
@@ -94,6 +96,11 @@ _LIVE: weakref.WeakSet[Office] = weakref.WeakSet()
 def _close_all() -> None:
     for office in list(_LIVE):
         office.close()
+
+
+# A multiprocessing worker (a rollout's) leaves through os._exit, which skips atexit: its
+# finalizers with an exit priority run instead.
+multiprocessing.util.Finalize(None, _close_all, exitpriority=100)
 
 
 class Office:
