@@ -15,7 +15,7 @@ from lam_kedro.env.types import Action, Observation, Task
 from lam_kedro.env.uia import DEFAULT_CONTROL_TYPES
 from lam_kedro.env.writer import WriterEnv
 from lam_kedro.env.writer.dispatch import HANDLERS
-from lam_kedro.env.writer.window import _measure
+from lam_kedro.env.writer.values import measure
 
 CLICK = {"button": "left", "double": False}
 
@@ -135,9 +135,9 @@ def test_every_function_has_a_writer_handler() -> None:
 
 
 def test_measurements_convert_to_the_unit_the_field_shows() -> None:
-    assert _measure("18 pt", "0 pt", "Before text") == 18.0
-    assert _measure("1.25 in", "72 pt", "Left") == 90.0
-    assert _measure("1.25", "1.00″", "Left") == 1.25
-    assert _measure("2,5 cm", "0.00″", "Top") == pytest.approx(2.5 / 2.54)
+    assert measure("18 pt", "0 pt", "Before text") == 18.0
+    assert measure("1.25 in", "72 pt", "Left") == 90.0
+    assert measure("1.25", "1.00″", "Left") == 1.25
+    assert measure("2,5 cm", "0.00″", "Top") == pytest.approx(2.5 / 2.54)
     with pytest.raises(Exception, match="the Top field takes a number"):
-        _measure("wide", "0 pt", "Top")
+        measure("wide", "0 pt", "Top")

@@ -1,6 +1,7 @@
 """Every task family with a Writer recipe, played in real LibreOffice Writer and judged by its own
 checker on the saved .docx: the scripted solution succeeds, the near miss fails, and the same task
-solved in the simulated Word ends in a document the checker judges alike (success, same text)."""
+solved in the simulated Word ends in a document the checker judges alike (success, the same
+non-empty paragraphs)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ def _task(family: str) -> Task:
 
 
 def _texts(doc) -> list[str]:
-    return [p.text for p in doc.paragraphs()]
+    """The paragraphs' text, without empty ones: Writer keeps an empty paragraph beside a table it
+    inserts at a paragraph's end (the checker allows it), Word does not."""
+    return [p.text for p in doc.paragraphs() if p.text]
 
 
 def test_the_writer_families_are_task_families_with_plans() -> None:
@@ -41,7 +44,7 @@ def test_the_writer_families_are_task_families_with_plans() -> None:
         plan = writer_plan(family, task.params)
         assert plan and plan[0].startswith("1. ") and "Home tab" not in " ".join(plan), family
         assert writer_solution(family, task.params) != writer_wrong_solution(family, task.params), family
-    with pytest.raises(KeyError, match="no Writer recipe; families that run in Writer: add_paragraph"):
+    with pytest.raises(KeyError, match="no Writer recipe; families that run in Writer: add_footer, add_header"):
         writer_plan("watermark_custom", {})
 
 

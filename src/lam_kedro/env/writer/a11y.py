@@ -67,6 +67,7 @@ class Roles:
         self.showing = const("AccessibleStateType", "SHOWING")
         self.enabled = const("AccessibleStateType", "ENABLED")
         self.selected = const("AccessibleStateType", "SELECTED")
+        self.checked = const("AccessibleStateType", "CHECKED")
 
     def role(self, ctx: Any) -> str:
         return self.name_of.get(ctx.getAccessibleRole(), "OTHER")

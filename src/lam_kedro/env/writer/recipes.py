@@ -8,9 +8,8 @@ scripted solution) and a plausible wrong solution that the same checker must rej
 is the family's own, on the .docx Writer saves.
 
 ``RECIPES`` is the list of families that run in Writer; ``tests/env/writer`` plays every one.
-Not here yet: ``replace_match_case`` (Writer remembers the Find and Replace dialog's Match case
-box from one use to the next, so clicking it toggles whatever the previous episode left: the
-episode would depend on the one before), the colour galleries, headers and footers, tables.
+Not here yet: ``page_columns`` (the Columns dialog's count, set
+through accessibility, does not reach the page style), the colour galleries, watermarks, borders.
 """
 
 from __future__ import annotations
@@ -101,9 +100,16 @@ def _paragraph_dialog(field: str, what: str) -> Recipe:
     )
 
 
-def _replace_steps(p: dict[str, Any]) -> list[UIStep]:
+def _replace_steps(p: dict[str, Any], match_case: bool = False) -> list[UIStep]:
+    case = [click("Match case", "CheckBox")] if match_case else []
     return [*menu("Edit", "Find and Replace..."), type_in("Find", p["old"], "ComboBox"),
-            type_in("Replace", p["new"], "ComboBox"), click("Replace All", "Button"), click("Close", "Button")]
+            type_in("Replace", p["new"], "ComboBox"), *case, click("Replace All", "Button"), click("Close", "Button")]
+
+
+def _replace_plan(p: dict[str, Any], match_case: bool = False) -> list[str]:
+    case = ["Check Match case."] if match_case else []
+    return numbered([f"Choose {_path('Edit', 'Find and Replace...')}.", f'Type "{p["old"]}" in the Find box.',
+                     f'Type "{p["new"]}" in the Replace box.', *case, "Click Replace All.", "Click Close."])
 
 
 _HEADING_WRONG = {"Heading 1": "Heading 2", "Heading 2": "Heading 3", "Heading 3": "Heading 1"}
@@ -118,6 +124,20 @@ def _page_steps(*fields: UIStep) -> list[UIStep]:
 
 def _margins(inches: float, sides: tuple[str, ...] = ("Top", "Bottom", "Left", "Right")) -> list[UIStep]:
     return _page_steps(*(type_in(side, f"{inches:g} in", "Edit") for side in sides))
+
+
+def _spacing(value: float) -> str:
+    return f"Line Spacing: {value:g}"
+
+
+def _table_steps(p: dict[str, Any], columns: int, rows: int) -> list[UIStep]:
+    return [select(p["text"]), doc_keys("{END}"), *menu("Table", "Insert Table..."),
+            type_in("Columns", str(columns), "Edit"), type_in("Rows", str(rows), "Edit"), click("Insert", "Button")]
+
+
+def _header_steps(part: str, text: str) -> list[UIStep]:
+    return [*menu("Insert", "Header and Footer", part, "Default Page Style"),
+            UIStep("Document", "set_edit_text", {"text": text}, "Document")]
 
 
 def _align(item: str) -> Recipe:
@@ -157,6 +177,11 @@ RECIPES: dict[str, Recipe] = {
     "space_before": _paragraph_dialog("Above paragraph", "spacing before"),
     "space_after": _paragraph_dialog("Below paragraph", "spacing after"),
     "left_indent": _paragraph_dialog("Before text", "the left indent"),
+    "line_spacing": Recipe(
+        plan=lambda p: numbered([_selected(p), f"Choose {_path('Format', 'Spacing', _spacing(p['value']))}."]),
+        solution=lambda p: [select(p["text"]), *menu("Format", "Spacing", _spacing(p["value"]))],
+        wrong=lambda p: [select(p["text"]), *menu("Format", "Spacing", _spacing(2.0 if p["value"] != 2.0 else 1.5))],
+    ),
     # styles and lists: the Styles menu, Format > Lists
     "apply_heading": Recipe(
         plan=lambda p: numbered([_selected(p), f"Choose {_path('Styles', p['style'])}."]),
@@ -173,6 +198,25 @@ RECIPES: dict[str, Recipe] = {
         solution=lambda p: [select(p["text"]), doc_keys("{HOME}"), *menu("Insert", "Page Break")],
         wrong=lambda p: [select(p["text"]), doc_keys("{HOME}"), doc_keys("{ENTER}")],  # a blank line, not a break
     ),
+    "insert_table": Recipe(
+        plan=lambda p: numbered([f'Click at the end of the paragraph "{short(p["text"])}".',
+                                 f"Choose {_path('Table', 'Insert Table...')}.",
+                                 f"Type {p['cols']} in Columns and {p['rows']} in Rows.", "Click Insert."]),
+        solution=lambda p: _table_steps(p, p["cols"], p["rows"]),
+        wrong=lambda p: _table_steps(p, p["rows"], p["cols"]),  # rows and columns swapped
+    ),
+    "add_header": Recipe(
+        plan=lambda p: numbered([f"Choose {_path('Insert', 'Header and Footer', 'Header', 'Default Page Style')}.",
+                                 f'Type "{p["text"]}" in the header.']),
+        solution=lambda p: _header_steps("Header", p["text"]),
+        wrong=lambda p: _header_steps("Footer", p["text"]),
+    ),
+    "add_footer": Recipe(
+        plan=lambda p: numbered([f"Choose {_path('Insert', 'Header and Footer', 'Footer', 'Default Page Style')}.",
+                                 f'Type "{p["text"]}" in the footer.']),
+        solution=lambda p: _header_steps("Footer", p["text"]),
+        wrong=lambda p: _header_steps("Header", p["text"]),
+    ),
     # layout: Format > Page Style..., the Page tab
     "page_orientation": Recipe(
         plan=lambda p: numbered([f"Choose {_path('Format', 'Page Style...')}.", "Click the Page tab.",
@@ -188,13 +232,22 @@ RECIPES: dict[str, Recipe] = {
         solution=lambda p: _margins(float(p["inches"])),
         wrong=lambda p: _margins(float(p["inches"]), ("Top", "Bottom", "Left")),  # forgot the right margin
     ),
+    "page_size": Recipe(
+        plan=lambda p: numbered([f"Choose {_path('Format', 'Page Style...')}.", "Click the Page tab.",
+                                 f'Choose {p["size"]} in the Format box.', "Click OK."]),
+        solution=lambda p: _page_steps(type_in("Format", p["size"], "ComboBox")),
+        wrong=lambda p: _page_steps(type_in("Format", "A4" if p["size"] != "A4" else "Letter", "ComboBox")),
+    ),
     # editing: Edit > Find and Replace..., the keyboard
     "find_replace": Recipe(
-        plan=lambda p: numbered([f"Choose {_path('Edit', 'Find and Replace...')}.",
-                                 f'Type "{p["old"]}" in the Find box.', f'Type "{p["new"]}" in the Replace box.',
-                                 "Click Replace All.", "Click Close."]),
+        plan=_replace_plan,
         solution=_replace_steps,
         wrong=lambda p: _replace_steps({**p, "new": p["new"] + "s"}),
+    ),
+    "replace_match_case": Recipe(
+        plan=lambda p: _replace_plan(p, match_case=True),
+        solution=lambda p: _replace_steps(p, match_case=True),
+        wrong=_replace_steps,  # forgot Match case: the other case form is replaced too
     ),
     "delete_word": Recipe(
         plan=lambda p: numbered([f'Select the word "{p["text"]}" and the space after it.', "Press Delete."]),

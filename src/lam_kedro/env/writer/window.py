@@ -12,14 +12,22 @@ Every method runs on the office's UNO thread through ``Office.call`` (the caller
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 from lam_kedro.env.actions import ActionError
-from lam_kedro.env.writer.a11y import TOOLBAR_BOXES, Node, Roles, dialog_nodes, menu_nodes, window_nodes
+from lam_kedro.env.writer.a11y import (
+    TOOLBAR_BOXES,
+    Node,
+    Roles,
+    clean,
+    dialog_nodes,
+    menu_nodes,
+    window_nodes,
+)
 from lam_kedro.env.writer.office import Office, import_uno
+from lam_kedro.env.writer.values import measure, points, props
 
 __all__ = ["DOCX_FILTER", "WriterWindow"]
 
@@ -35,14 +43,6 @@ _MODS: dict[str, str] = {"^": "CTRL+", "+": "SHIFT+", "%": "ALT+"}
 _FIELD_UNIT_POINT = 6
 
 
-def _props(uno: Any, **values: Any) -> tuple[Any, ...]:
-    out = []
-    for name, value in values.items():
-        p = uno.createUnoStruct("com.sun.star.beans.PropertyValue")
-        p.Name, p.Value = name, value
-        out.append(p)
-    return tuple(out)
-
 
 class WriterWindow:
     """The Writer window of one office: open a .docx, read the controls, act, save."""
@@ -55,6 +55,7 @@ class WriterWindow:
         self.doc: Any = None
         self.frame: Any = None
         self.menus: list[Node] = []  # the open menu chain, outermost first
+        self._searched = False  # the Find and Replace dialog was shown (its options may have changed)
         self._window: list[Node] | None = None
         self._toolkit = office.service("com.sun.star.awt.Toolkit")
         self._uitest = office.service("org.libreoffice.uitest.UITest")
@@ -69,7 +70,7 @@ class WriterWindow:
     def _configure(self, node: str, **values: Any) -> None:
         provider = self.office.service("com.sun.star.configuration.ConfigurationProvider")
         access = provider.createInstanceWithArguments(
-            "com.sun.star.configuration.ConfigurationUpdateAccess", _props(self.uno, nodepath=node))
+            "com.sun.star.configuration.ConfigurationUpdateAccess", props(self.uno, nodepath=node))
         for name, value in values.items():
             access.setPropertyValue(name, value)
         access.commitChanges()
@@ -80,7 +81,7 @@ class WriterWindow:
         """Load ``path`` in a Writer window (the previous document is closed without saving)."""
         self.close_document()
         self.doc = self.office.desktop.loadComponentFromURL(path.resolve().as_uri(), "_blank", 0,
-                                                           _props(self.uno, Hidden=False))
+                                                           props(self.uno, Hidden=False))
         if self.doc is None or not hasattr(self.doc, "getText"):
             raise ActionError(f"LibreOffice did not open {path} as a text document")
         self.frame = self.doc.getCurrentController().getFrame()
@@ -90,6 +91,23 @@ class WriterWindow:
         self.frame.activate()
         self.menus = []
         self._window = None
+        if self._searched:
+            self._reset_search_options()
+
+    def _reset_search_options(self) -> None:
+        """Uncheck the Find and Replace dialog's option boxes a previous episode checked: Writer
+        remembers them from one use to the next (an episode must not depend on the one before)."""
+        self._dispatcher.executeDispatch(self.frame, ".uno:SearchDialog", "", 0, ())
+        self.settle()
+        dialog = self.dialog()
+        if dialog is None:
+            raise ActionError("the Find and Replace dialog did not open to reset its options")
+        for node in dialog_nodes(dialog, self.roles):
+            if node.control_type == "CheckBox" and self.roles.has(node.context, self.roles.checked):
+                node.context.doAccessibleAction(0)
+        self._press(dialog, ("Close",))
+        self.settle()
+        self._searched = False
 
     def close_document(self) -> None:
         """Close the open document without saving (a dialog left open is cancelled first)."""
@@ -109,7 +127,7 @@ class WriterWindow:
 
     def save(self, path: Path) -> Path:
         """Write the document as .docx to ``path`` (a copy: the window keeps editing its file)."""
-        self.doc.storeToURL(path.resolve().as_uri(), _props(self.uno, FilterName=DOCX_FILTER, Overwrite=True))
+        self.doc.storeToURL(path.resolve().as_uri(), props(self.uno, FilterName=DOCX_FILTER, Overwrite=True))
         return path
 
     # ------------------------------------------------------------------ what shows
@@ -143,6 +161,7 @@ class WriterWindow:
         dialog = self.dialog()
         if dialog is not None:
             self.menus = []
+            self._searched = self._searched or dialog.getAccessibleName() == "Find and Replace"
             return dialog_nodes(dialog, self.roles)
         if self._window is None:
             root = self.frame.getContainerWindow().getAccessibleContext()
@@ -167,7 +186,7 @@ class WriterWindow:
         elif node.control_type in ("TabItem", "ListItem"):
             parent = ctx.getAccessibleParent().getAccessibleContext()
             parent.selectAccessibleChild(ctx.getAccessibleIndexInParent())
-            if double and ctx.getAccessibleActionCount() > 0:
+            if double and hasattr(ctx, "doAccessibleAction") and ctx.getAccessibleActionCount() > 0:
                 ctx.doAccessibleAction(0)
         elif node.control_type == "Document":
             self.close_menus()
@@ -214,13 +233,29 @@ class WriterWindow:
         self.close_menus()
         if node.role == "SPIN_BOX":  # a measurement field: its value, in the unit it shows
             ctx = node.context
-            ctx.setCurrentValue(_measure(text, str(ctx.getText()), node.control_text))
+            ctx.setCurrentValue(measure(text, str(ctx.getText()), node.control_text))
             self.settle()
+            return
+        if node.role == "COMBO_BOX" and not _editable(node.context, self.roles):
+            self._choose(node, text)  # a drop-down list: choose the entry
             return
         edit = _edit_of(node, self.roles)
         if not edit.setText(text):
             raise ActionError(f"{node.control_text!r} ({node.control_type}) did not take the text")
         self.settle()
+
+    def _choose(self, node: Node, text: str) -> None:
+        """Select the entry ``text`` of a drop-down list box (its accessible list's child)."""
+        for child in _kids(node.context):
+            if self.roles.role(child) != "LIST":
+                continue
+            names = [clean(item.getAccessibleName()) for item in _kids(child)]
+            if text not in names:
+                raise ActionError(f"the {node.control_text} box has no entry {text!r}; it has: {', '.join(names[:30])}")
+            child.selectAccessibleChild(names.index(text))
+            self.settle()
+            return
+        raise ActionError(f"the {node.control_text!r} box has no list to choose from")
 
     def type_keys(self, node: Node, keys: tuple[tuple[str, str, str], ...]) -> None:
         """Send ``(mods, name, text)`` keystrokes (``actions.parse_keys``) to the control."""
@@ -235,10 +270,10 @@ class WriterWindow:
             target = target.getChild("writer_edit")
         for mods, name, text in keys:
             if not name:
-                target.executeAction("TYPE", _props(self.uno, TEXT=text))
+                target.executeAction("TYPE", props(self.uno, TEXT=text))
                 continue
             code = _KEYCODES.get(name, name.lower() if len(name) == 1 else name)
-            target.executeAction("TYPE", _props(self.uno, KEYCODE="".join(_MODS[m] for m in mods) + code))
+            target.executeAction("TYPE", props(self.uno, KEYCODE="".join(_MODS[m] for m in mods) + code))
         self.settle()
 
     def _box_keys(self, node: Node, keys: tuple[tuple[str, str, str], ...]) -> None:
@@ -250,8 +285,8 @@ class WriterWindow:
                 command, arg = TOOLBAR_BOXES[node.commit or ""]
                 value: Any = edit.getText().strip()
                 if arg == "FontHeight.Height":
-                    value = _points(value, node.control_text)
-                self._dispatcher.executeDispatch(self.frame, command, "", 0, _props(self.uno, **{arg: value}))
+                    value = points(value, node.control_text)
+                self._dispatcher.executeDispatch(self.frame, command, "", 0, props(self.uno, **{arg: value}))
             elif name == "BACKSPACE" and not mods:
                 count = edit.getCharacterCount()
                 if count:
@@ -326,6 +361,15 @@ class WriterWindow:
                 return
 
 
+def _kids(ctx: Any) -> list[Any]:
+    return [ctx.getAccessibleChild(i).getAccessibleContext() for i in range(ctx.getAccessibleChildCount())]
+
+
+def _editable(ctx: Any, roles: Roles) -> bool:
+    """Whether a combo box has an edit to type in (a drop-down list box has none, or a read-only one)."""
+    return any(roles.role(child) == "TEXT" and hasattr(child, "setText") for child in _kids(ctx))
+
+
 def _edit_of(node: Node, roles: Roles) -> Any:
     """The accessible editable text behind an Edit or a ComboBox (the box's edit child)."""
     ctx = node.context
@@ -338,27 +382,3 @@ def _edit_of(node: Node, roles: Roles) -> Any:
     if not hasattr(ctx, "setText"):
         raise ActionError(f"{node.control_text!r} ({node.control_type}) has no editable text")
     return ctx
-
-
-#: Points per unit, for the units LibreOffice's measurement fields show.
-_UNITS: dict[str, float] = {"pt": 1.0, "″": 72.0, '"': 72.0, "in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "pc": 12.0}
-_NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(pt|″|\"|in|cm|mm|pc)?\s*$")
-
-
-def _measure(text: str, shown: str, field: str) -> float:
-    """``text`` ("18 pt", "1.25", "2 cm") in the unit the field shows now (``shown``: "0.00″");
-    a bare number is in the field's own unit, as when typed."""
-    match = _NUMBER.match(text)
-    if match is None:
-        raise ActionError(f"the {field} field takes a number with an optional unit (pt, in, cm, mm), not {text!r}")
-    unit = next((u for u in sorted(_UNITS, key=len, reverse=True) if shown.strip().endswith(u)), "pt")
-    value = float(match.group(1).replace(",", "."))
-    given = match.group(2) or unit
-    return value * _UNITS[given] / _UNITS[unit]
-
-
-def _points(value: str, box: str) -> float:
-    try:
-        return float(value.lower().removesuffix("pt").strip())
-    except ValueError:
-        raise ActionError(f"the {box} box needs a size in points, not {value!r}") from None
