@@ -43,7 +43,6 @@ _MODS: dict[str, str] = {"^": "CTRL+", "+": "SHIFT+", "%": "ALT+"}
 _FIELD_UNIT_POINT = 6
 
 
-
 class WriterWindow:
     """The Writer window of one office: open a .docx, read the controls, act, save."""
 
@@ -83,7 +82,7 @@ class WriterWindow:
         self.doc = self.office.desktop.loadComponentFromURL(path.resolve().as_uri(), "_blank", 0,
                                                            props(self.uno, Hidden=False))
         if self.doc is None or not hasattr(self.doc, "getText"):
-            raise ActionError(f"LibreOffice did not open {path} as a text document")
+            raise ValueError(f"LibreOffice did not open {path} as a text document")
         self.frame = self.doc.getCurrentController().getFrame()
         window = self.frame.getContainerWindow()
         window.toFront()  # menus open only in the active window
@@ -186,7 +185,7 @@ class WriterWindow:
         elif node.control_type in ("TabItem", "ListItem"):
             parent = ctx.getAccessibleParent().getAccessibleContext()
             parent.selectAccessibleChild(ctx.getAccessibleIndexInParent())
-            if double and hasattr(ctx, "doAccessibleAction") and ctx.getAccessibleActionCount() > 0:
+            if double and _actions(ctx) > 0:
                 ctx.doAccessibleAction(0)
         elif node.control_type == "Document":
             self.close_menus()
@@ -195,7 +194,7 @@ class WriterWindow:
             ctx.grabFocus()
         else:
             self.close_menus()
-            if ctx.getAccessibleActionCount() < 1:
+            if _actions(ctx) < 1:
                 raise ActionError(f"{node.control_text!r} ({node.control_type}) cannot be clicked")
             for _ in range(2 if double else 1):
                 ctx.doAccessibleAction(0)
@@ -359,6 +358,11 @@ class WriterWindow:
             if node.control_type == "Button" and node.control_text in names:
                 node.context.doAccessibleAction(0)
                 return
+
+
+def _actions(ctx: Any) -> int:
+    """How many accessible actions a control offers (0 when it offers none at all)."""
+    return int(ctx.getAccessibleActionCount()) if hasattr(ctx, "getAccessibleActionCount") else 0
 
 
 def _kids(ctx: Any) -> list[Any]:
