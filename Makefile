@@ -2,6 +2,7 @@
 
 setup:
 	@bash scripts/setup.sh
+	@bash scripts/setup_writer.sh || [ $$? -eq 3 ]
 
 run:
 	@bash scripts/run.sh

@@ -14,7 +14,7 @@ import click
 #: the first line of the command's docstring, checked by tests/test_console.py).
 COMMANDS: dict[str, tuple[str, str]] = {
     "agent": ("lam_kedro.serving.agent_cli:agent_command",
-              "Run a LAM on one task in the simulated Word: every step is printed, the result saved."),
+              "Run a LAM on one task in the simulated Word or LibreOffice Writer: every step is printed, the result saved."),
     "env": ("lam_kedro.serving.cli:env_group", "The simulated Word environment."),
     "serve": ("lam_kedro.serving.serve_cli:serve_command",
               "Serve a LAM as an OpenAI-compatible chat-completions endpoint (UFO's AppAgent model)."),

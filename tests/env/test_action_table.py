@@ -17,6 +17,7 @@ from lam_kedro.env.action_table import (
 )
 from lam_kedro.env.ui import WordUI
 from lam_kedro.env.uia.dispatch import HANDLERS
+from lam_kedro.env.writer.dispatch import HANDLERS as WRITER_HANDLERS
 
 
 def _word_handlers() -> dict[str, object]:
@@ -42,11 +43,18 @@ def test_every_function_has_a_handler_for_each_backend_it_claims() -> None:
             assert params == ["self", "spec", *(a.name for a in spec.args)], name  # called as (spec, **args)
         if "uia" in spec.handlers:
             assert spec.handlers["uia"] in HANDLERS, name
+        if "writer" in spec.handlers:
+            assert spec.handlers["writer"] in WRITER_HANDLERS, name
 
 
 def test_every_handler_is_named_by_the_table() -> None:
     assert set(_word_handlers()) == {s.handlers["word"] for s in ACTIONS.values() if "word" in s.handlers}
     assert set(HANDLERS) == {s.handlers["uia"] for s in ACTIONS.values() if "uia" in s.handlers}
+    assert set(WRITER_HANDLERS) == {s.handlers["writer"] for s in ACTIONS.values() if "writer" in s.handlers}
+
+
+def test_every_function_runs_in_every_backend() -> None:
+    assert all(set(spec.handlers) == set(BACKENDS) for spec in ACTIONS.values())
 
 
 def test_the_views_are_the_tables_columns() -> None:

@@ -146,13 +146,28 @@ class StepsPolicy:
 
 
 class ScriptedPolicy(StepsPolicy):
-    """The expert: the task family's scripted solution, played step by step."""
+    """The expert: the task family's scripted solution, played step by step.
 
-    def __init__(self, name: str = "scripted") -> None:
+    ``app`` says whose user interface the solution is written for: ``"word"`` (the family's own,
+    Word's ribbon: the simulated Word and real Word) or ``"writer"`` (the family's recipe in
+    LibreOffice Writer's menus and dialogs, ``env.writer.recipes``).
+    """
+
+    APPS: tuple[str, ...] = ("word", "writer")
+
+    def __init__(self, name: str = "scripted", app: str = "word") -> None:
+        if app not in self.APPS:
+            raise ValueError(f"ScriptedPolicy: unknown app {app!r}; known: {', '.join(self.APPS)}")
         super().__init__((), name=name, finish_last=True)
+        self.app = app
 
     def reset(self, task: Task) -> None:
         # Imported here so the agent package imports before (and without) the task registry.
+        if self.app == "writer":
+            from lam_kedro.env.writer.recipes import writer_solution
+
+            self.set_steps(writer_solution(task.family, task.params))
+            return
         from lam_kedro.env.tasks import get_family
 
         self.set_steps(get_family(task.family).solution(task.params))

@@ -3,9 +3,10 @@
 ``ACTIONS`` maps each function name to an ``ActionSpec``: its arguments (name, type, default,
 allowed values), the control types it is valid on, whether it only reads (allowed on a closed
 document), a one-line description (the prompt lists it) and its handler per backend (``word``:
-a ``WordUI`` method marked ``@action_handler``; ``uia``: a key of ``uia.dispatch.HANDLERS``).
+a ``WordUI`` method marked ``@action_handler``; ``uia``: a key of ``uia.dispatch.HANDLERS``;
+``writer``: a key of ``writer.dispatch.HANDLERS``).
 Everything else is a view of this table: ``VALID_ON`` and the other views below, argument
-validation (``env.actions``), dispatch in both backends, the prompt's function list, the decoder's allowed
+validation (``env.actions``), dispatch in every backend, the prompt's function list, the decoder's allowed
 functions and argument values, and the random policy's choices. Adding a function is one entry
 here, its handlers and its tests.
 
@@ -30,8 +31,8 @@ __all__ = [
 
 #: The default of an argument that has none.
 REQUIRED: Any = object()
-#: The backends a function can have a handler for: the simulated Word and UI Automation.
-BACKENDS: tuple[str, ...] = ("word", "uia")
+#: The backends a function can have a handler for: the simulated Word, UI Automation and LibreOffice Writer.
+BACKENDS: tuple[str, ...] = ("word", "uia", "writer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,38 +83,47 @@ ACTIONS: dict[str, ActionSpec] = {s.name: s for s in (
     ActionSpec(
         "click_input", (Arg("button", str, "left", ("left", "right")), Arg("double", bool, False)),
         valid_on=None, read_only=False, description="click a control.",
-        handlers={"word": "click_input", "uia": "click_input"}),
+        handlers={"word": "click_input", "uia": "click_input",
+                  "writer": "click_input"}),
     ActionSpec(
         "set_edit_text", (Arg("text", str),), valid_on=_TEXT_TYPES, read_only=False,
         description="set the text of an Edit or ComboBox control, or type over the selection in the Document.",
-        handlers={"word": "set_edit_text", "uia": "set_edit_text"}),
+        handlers={"word": "set_edit_text", "uia": "set_edit_text",
+                  "writer": "set_edit_text"}),
     ActionSpec(
         "keyboard_input", (Arg("keys", str),), valid_on=_TEXT_TYPES, read_only=False,
         description='press keys in the focused control, e.g. "^b", "{ENTER}", "{ESC}".',
-        handlers={"word": "keyboard_input", "uia": "type_keys"}),
+        handlers={"word": "keyboard_input", "uia": "type_keys",
+                  "writer": "keyboard_input"}),
     ActionSpec(
         "select_text", (Arg("text", str),), valid_on=_DOCUMENT, read_only=False,
         description="select the first occurrence of the text in the Document.",
-        handlers={"word": "select_text", "uia": "select_text"}),
+        handlers={"word": "select_text", "uia": "select_text",
+                  "writer": "select_text"}),
     ActionSpec(
         "select_table", (Arg("number", int),), valid_on=_DOCUMENT, read_only=False,
         description="select the n-th table of the Document (1-based).",
-        handlers={"word": "select_table", "uia": "select_table"}),
+        handlers={"word": "select_table", "uia": "select_table",
+                  "writer": "select_table"}),
     ActionSpec(
         "insert_table", (Arg("rows", int), Arg("columns", int)), valid_on=_DOCUMENT, read_only=False,
         description="insert a table at the caret of the Document.",
-        handlers={"word": "insert_table", "uia": "insert_table"}),
+        handlers={"word": "insert_table", "uia": "insert_table",
+                  "writer": "insert_table"}),
     ActionSpec(
         "wheel_mouse_input", (Arg("wheel_dist", int),), valid_on=_DOCUMENT, read_only=False,
         description="scroll the Document.",
-        handlers={"word": "wheel_mouse_input", "uia": "wheel_mouse_input"}),
+        handlers={"word": "wheel_mouse_input", "uia": "wheel_mouse_input",
+                  "writer": "wheel_mouse_input"}),
     ActionSpec(
         "texts", (), valid_on=None, read_only=True, description="read the text of a control.",
-        handlers={"word": "texts", "uia": "texts"}),
+        handlers={"word": "texts", "uia": "texts",
+                  "writer": "texts"}),
     ActionSpec(
         "summary", (Arg("text", str, ""),), valid_on=None, read_only=True,
         description="state a summary of what you observed.",
-        handlers={"word": "summary", "uia": "summary"}),
+        handlers={"word": "summary", "uia": "summary",
+                  "writer": "summary"}),
 )}
 
 #: The function names at import time (defaults, command-line choices); lookups use ``ACTIONS``.

@@ -1,4 +1,5 @@
-"""``lam agent``: run a LAM on one task in the simulated Word, step by step, behind the safety layer.
+"""``lam agent``: run a LAM on one task in the simulated Word (or LibreOffice Writer: ``--backend
+writer``, ``serving.agent_env``), step by step, behind the safety layer.
 
 The model is run exactly as the online evaluation runs it: ``model.policy.lam_policy`` (the
 function ``evaluation.online.build_policy``, Phase 3's exploration and ``lam serve`` build the LAM
@@ -44,11 +45,11 @@ import click
 
 from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.schema import Trajectory
-from lam_kedro.env import WordEnv
 from lam_kedro.env.action_table import FUNCTIONS
 from lam_kedro.env.episode import NO_CHECKER
 from lam_kedro.env.safe_paths import UnsafePathError, confined
 from lam_kedro.model.policy import decode_config
+from lam_kedro.serving.agent_env import BACKENDS, episode_env, require_solution
 from lam_kedro.serving.agent_tasks import DEFAULT_TEMPLATE, Resolved, resolve_task
 from lam_kedro.serving.cli import print_step
 from lam_kedro.serving.project_conf import AgentSettings, agent_settings
@@ -246,6 +247,8 @@ def _safe_name(name: str) -> str:
               help="YAML/JSON of serving.safety.SafetyConfig (rules, mode, thresholds)")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="output folder [default: agent_runs/<task_id>]")
+@click.option("--backend", type=click.Choice(list(BACKENDS)), default="word", show_default=True,
+              help="the world to act in: the simulated Word, or LibreOffice Writer (docs/writer.md)")
 @click.option("--seed", default=0, show_default=True, type=int, help="env reset seed and --family sampling seed")
 @click.option("-v", "--verbose", is_flag=True, help="print the controls and document the agent sees at each step")
 @_exit_codes
@@ -254,10 +257,10 @@ def agent_command(
     conf_env: str | None,
     family: str | None, params_json: str | None, doc: str | None, plans: tuple[str, ...], plan_from: str,
     policy: str, constrained: bool | None, max_new_tokens: int | None, tracking_uri: str | None, max_steps: int | None,
-    step_timeout: float | None, unattended: bool, allow: tuple[str, ...], safety_config: Path | None, out_dir: Path | None, seed: int,
-    verbose: bool,
+    step_timeout: float | None, unattended: bool, allow: tuple[str, ...], safety_config: Path | None, out_dir: Path | None,
+    backend: str, seed: int, verbose: bool,
 ) -> None:
-    """Run a LAM on one task in the simulated Word: every step is printed, the result saved.
+    """Run a LAM on one task in the simulated Word or LibreOffice Writer: every step is printed, the result saved.
 
     \b
     Examples:
@@ -291,12 +294,14 @@ def agent_command(
     out = _output_dir(out_dir, resolved.task.task_id)
     if policy == "scripted" and not resolved.checked:
         raise click.UsageError("--policy scripted plays a task family's solution: give --family or --task-id")
+    if policy == "scripted":
+        require_solution(backend, resolved.task.family)
 
     generate = None
     if policy == "scripted":
         from lam_kedro.agent.policies import ScriptedPolicy
 
-        inner: Any = ScriptedPolicy(name="expert")
+        inner: Any = ScriptedPolicy(name="expert", app=BACKENDS[backend])
         click.echo("policy: the scripted expert")
     else:
         from lam_kedro.model.policy import lam_policy
@@ -334,18 +339,18 @@ def agent_command(
                f"step timeout {timeout}{restricted}")
 
     safe = SafePolicy(inner, config, confirm=None if unattended else _confirm)
-    env = WordEnv(max_steps=config.max_steps, templates=resolved.templates)  # a task without family: no checker
-    traj = run_episode(env, safe, task, max_steps=config.max_steps, seed=seed,
-                       on_step=functools.partial(print_step, full=verbose),
-                       trajectory_id=f"{task.task_id}-{_safe_name(safe.name)}-agent")
-
-    for e in safe.events:
-        click.secho(f"safety: step {e.step} {e.kind} ({e.rule}): {e.detail}", fg="yellow")
-    headline, colour = _verdict(traj, resolved.checked)
-    click.secho(f"\n{headline}", fg=colour, bold=True)
-    n, bad = traj.outcome.steps, traj.outcome.invalid_actions
-    click.echo(f"({n} step{'s' * (n != 1)}, {bad} invalid, {traj.outcome.duration_s:.1f} s)")
-    paths = _write_outputs(out, env, traj, resolved.checked)
+    # a task without family: no checker
+    with episode_env(backend, config.max_steps, task, resolved.templates) as (env, task):
+        traj = run_episode(env, safe, task, max_steps=config.max_steps, seed=seed,
+                           on_step=functools.partial(print_step, full=verbose),
+                           trajectory_id=f"{task.task_id}-{_safe_name(safe.name)}-agent")
+        for e in safe.events:
+            click.secho(f"safety: step {e.step} {e.kind} ({e.rule}): {e.detail}", fg="yellow")
+        headline, colour = _verdict(traj, resolved.checked)
+        click.secho(f"\n{headline}", fg=colour, bold=True)
+        n, bad = traj.outcome.steps, traj.outcome.invalid_actions
+        click.echo(f"({n} step{'s' * (n != 1)}, {bad} invalid, {traj.outcome.duration_s:.1f} s)")
+        paths = _write_outputs(out, env, traj, resolved.checked)
     for what, path in paths.items():
         click.echo(f"saved {what}: {path}")
     if resolved.checked and not traj.outcome.success:
