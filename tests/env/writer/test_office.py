@@ -103,3 +103,23 @@ def test_an_office_that_dies_mid_episode_is_an_environment_error_and_the_next_ep
 def test_a_call_on_a_closed_office_says_so() -> None:
     with pytest.raises(OfficeDied, match="the office is not running"):
         Office().call(lambda: None)
+
+
+def test_loading_uno_leaves_pythons_import_as_it_was() -> None:
+    """``uno`` hooks ``__import__`` and turns a missing module's ``ModuleNotFoundError`` into a plain
+    ``ImportError``, which broke uvicorn's optional ``a2wsgi`` import in the same process (every
+    server test after a Writer test); ``import_uno`` puts Python's own import back."""
+    code = (
+        "import builtins; before = builtins.__import__\n"
+        "from lam_kedro.env.writer.office import import_uno\n"
+        "import_uno()\n"
+        "assert builtins.__import__ is before, builtins.__import__\n"
+        "try:\n"
+        "    from lam_no_such_module import thing\n"
+        "except ModuleNotFoundError:\n"
+        "    pass\n"
+        "import uvicorn.config  # probes a2wsgi with except ModuleNotFoundError\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -54,7 +54,15 @@ class OfficeDied(RuntimeError):
 
 
 def import_uno() -> Any:
-    """The ``uno`` module (python3-uno), importable from this interpreter or raising ``WriterUnavailable``."""
+    """The ``uno`` module (python3-uno), importable from this interpreter or raising ``WriterUnavailable``.
+
+    Importing ``uno`` replaces ``builtins.__import__`` with a hook (``uno._uno_import``, for
+    ``from com.sun.star... import X``) that re-raises every failed ``from`` import as a plain
+    ``ImportError``; libraries that probe an optional module with ``except ModuleNotFoundError``
+    (uvicorn's ``a2wsgi``) then fail in the same process. We use no such imports, so Python's own
+    ``__import__`` is put back."""
+    import builtins  # noqa: PLC0415
+
     try:
         import uno  # noqa: PLC0415
     except ImportError:
@@ -68,6 +76,9 @@ def import_uno() -> Any:
         finally:
             for p in added:
                 sys.path.remove(p)
+    original = getattr(uno, "_builtin_import", None)
+    if original is not None and builtins.__import__ is not original:
+        builtins.__import__ = original
     return uno
 
 
