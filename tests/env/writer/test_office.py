@@ -17,6 +17,7 @@ from lam_kedro.agent.policies import StepsPolicy
 from lam_kedro.env.tasks import sample_task
 from lam_kedro.env.types import Action
 from lam_kedro.env.writer import Office, OfficeDied, WriterEnv, WriterUnavailable
+from lam_kedro.env.writer.office import import_uno
 from lam_kedro.env.writer.recipes import writer_solution
 from tests.conftest import REPO
 from tests.env.writer.conftest import require_writer
@@ -98,6 +99,19 @@ def test_an_office_that_dies_mid_episode_is_an_environment_error_and_the_next_ep
         assert after.outcome.success, after.outcome.reason
         groups = office.pids()
     assert not office.alive() and not any(_group(g) for g in groups)
+
+
+def test_importing_the_uno_bridge_leaves_pythons_import_alone() -> None:
+    """uno.py hooks ``builtins.__import__``; left in place, the hook breaks torch's and fastapi's
+    ``from x import *`` later in the same process (the suite runs them after these tests)."""
+    import builtins
+
+    before = builtins.__import__
+    uno = import_uno()
+    assert builtins.__import__ is before and uno.getConstantByName("com.sun.star.awt.Key.B") > 0
+    namespace: dict = {}
+    exec("from json import *", namespace)
+    assert "dumps" in namespace
 
 
 def test_a_call_on_a_closed_office_says_so() -> None:

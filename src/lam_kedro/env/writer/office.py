@@ -18,6 +18,7 @@ without leaving the system's site-packages on ``sys.path``.
 from __future__ import annotations
 
 import atexit
+import builtins
 import concurrent.futures
 import contextlib
 import multiprocessing.util
@@ -54,7 +55,12 @@ class OfficeDied(RuntimeError):
 
 
 def import_uno() -> Any:
-    """The ``uno`` module (python3-uno), importable from this interpreter or raising ``WriterUnavailable``."""
+    """The ``uno`` module (python3-uno), importable from this interpreter or raising ``WriterUnavailable``.
+
+    ``uno.py`` replaces ``builtins.__import__`` with a hook of its own (for ``from com.sun.star...``
+    imports, which this package does not use); that hook breaks later ``from x import *`` imports
+    in the process (torch's, fastapi's), so the interpreter's own ``__import__`` is put back.
+    """
     try:
         import uno  # noqa: PLC0415
     except ImportError:
@@ -68,6 +74,8 @@ def import_uno() -> Any:
         finally:
             for p in added:
                 sys.path.remove(p)
+    if getattr(builtins.__import__, "__module__", None) == "uno":
+        builtins.__import__ = uno._builtin_import  # the __import__ uno found and wrapped
     return uno
 
 
@@ -349,6 +357,7 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(proc.pid, sig)
+            os.killpg(proc.pid, signal.SIGCONT)  # a stopped (hung) process acts on SIGTERM only once continued
         except ProcessLookupError:
             break
         try:
