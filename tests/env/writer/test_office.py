@@ -17,7 +17,6 @@ from lam_kedro.agent.policies import StepsPolicy
 from lam_kedro.env.tasks import sample_task
 from lam_kedro.env.types import Action
 from lam_kedro.env.writer import Office, OfficeDied, WriterEnv, WriterUnavailable
-from lam_kedro.env.writer.office import import_uno
 from lam_kedro.env.writer.recipes import writer_solution
 from tests.conftest import REPO
 from tests.env.writer.conftest import require_writer
@@ -101,19 +100,26 @@ def test_an_office_that_dies_mid_episode_is_an_environment_error_and_the_next_ep
     assert not office.alive() and not any(_group(g) for g in groups)
 
 
-def test_importing_the_uno_bridge_leaves_pythons_import_alone() -> None:
-    """uno.py hooks ``builtins.__import__``; left in place, the hook breaks torch's and fastapi's
-    ``from x import *`` later in the same process (the suite runs them after these tests)."""
-    import builtins
-
-    before = builtins.__import__
-    uno = import_uno()
-    assert builtins.__import__ is before and uno.getConstantByName("com.sun.star.awt.Key.B") > 0
-    namespace: dict = {}
-    exec("from json import *", namespace)
-    assert "dumps" in namespace
-
-
 def test_a_call_on_a_closed_office_says_so() -> None:
     with pytest.raises(OfficeDied, match="the office is not running"):
         Office().call(lambda: None)
+
+
+def test_loading_uno_leaves_pythons_import_as_it_was() -> None:
+    """``uno`` hooks ``__import__`` and turns a missing module's ``ModuleNotFoundError`` into a plain
+    ``ImportError``, which broke uvicorn's optional ``a2wsgi`` import in the same process (every
+    server test after a Writer test); ``import_uno`` puts Python's own import back."""
+    code = (
+        "import builtins; before = builtins.__import__\n"
+        "from lam_kedro.env.writer.office import import_uno\n"
+        "import_uno()\n"
+        "assert builtins.__import__ is before, builtins.__import__\n"
+        "try:\n"
+        "    from lam_no_such_module import thing\n"
+        "except ModuleNotFoundError:\n"
+        "    pass\n"
+        "import uvicorn.config  # probes a2wsgi with except ModuleNotFoundError\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -18,7 +18,6 @@ without leaving the system's site-packages on ``sys.path``.
 from __future__ import annotations
 
 import atexit
-import builtins
 import concurrent.futures
 import contextlib
 import multiprocessing.util
@@ -57,10 +56,13 @@ class OfficeDied(RuntimeError):
 def import_uno() -> Any:
     """The ``uno`` module (python3-uno), importable from this interpreter or raising ``WriterUnavailable``.
 
-    ``uno.py`` replaces ``builtins.__import__`` with a hook of its own (for ``from com.sun.star...``
-    imports, which this package does not use); that hook breaks later ``from x import *`` imports
-    in the process (torch's, fastapi's), so the interpreter's own ``__import__`` is put back.
-    """
+    Importing ``uno`` replaces ``builtins.__import__`` with a hook (``uno._uno_import``, for
+    ``from com.sun.star... import X``) that re-raises every failed ``from`` import as a plain
+    ``ImportError``; libraries that probe an optional module with ``except ModuleNotFoundError``
+    (uvicorn's ``a2wsgi``) then fail in the same process. We use no such imports, so Python's own
+    ``__import__`` is put back."""
+    import builtins  # noqa: PLC0415
+
     try:
         import uno  # noqa: PLC0415
     except ImportError:
@@ -74,8 +76,9 @@ def import_uno() -> Any:
         finally:
             for p in added:
                 sys.path.remove(p)
-    if getattr(builtins.__import__, "__module__", None) == "uno":
-        builtins.__import__ = uno._builtin_import  # the __import__ uno found and wrapped
+    original = getattr(uno, "_builtin_import", None)
+    if original is not None and builtins.__import__ is not original:
+        builtins.__import__ = original
     return uno
 
 
