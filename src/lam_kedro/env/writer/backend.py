@@ -65,7 +65,6 @@ class WriterEnv(EpisodeEnv):
         self.path: Path | None = None
         self.env_errors = 0
         self._nodes: dict[str, Node] = {}
-        self._window_of: Office | None = None
 
     # ------------------------------------------------------------------ the backend (EpisodeEnv's hooks)
 

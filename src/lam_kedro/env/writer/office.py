@@ -360,6 +360,7 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(proc.pid, sig)
+            os.killpg(proc.pid, signal.SIGCONT)  # a stopped (hung) process acts on SIGTERM only once continued
         except ProcessLookupError:
             break
         try:
