@@ -41,9 +41,15 @@ def _bin_with(tmp_path: Path, *names: str) -> Path:
     return folder
 
 
+def _installed(package: str) -> bool:
+    done = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
+    return done.stdout == "install ok installed"
+
+
 def test_installed_packages_are_reported_and_nothing_is_installed() -> None:
-    if shutil.which("dpkg-query") is None or shutil.which("soffice") is None:
-        pytest.skip("LibreOffice is not installed from Debian packages here")
+    if shutil.which("dpkg-query") is None or not all(
+            _installed(p) for p in ("libreoffice-writer", "python3-uno", "xvfb")):
+        pytest.skip("LibreOffice Writer, python3-uno and Xvfb are not all installed from Debian packages here")
     done = _run(os.environ["PATH"])
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "setup_writer: LibreOffice Writer, python3-uno and Xvfb are installed"
@@ -54,6 +60,7 @@ def test_missing_packages_are_installed_with_apt_get_and_it_says_so(tmp_path: Pa
     log = tmp_path / "apt.log"
     _tool(folder, "dpkg-query", 'case "$3" in xvfb) printf "install ok installed";; *) exit 1;; esac')
     _tool(folder, "apt-get", f'echo "$@" >> {log}')
+    _tool(folder, "id", "echo 0")  # as root (a user's run would go through sudo: the next test)
     done = _run(str(folder))
     assert done.returncode == 0, done.stderr
     assert "installing libreoffice-writer python3-uno with apt-get" in done.stdout
@@ -66,3 +73,25 @@ def test_without_apt_get_it_says_why_and_exits_3(tmp_path: Path) -> None:
     done = _run(str(folder))
     assert done.returncode == 3
     assert "cannot install libreoffice-writer python3-uno xvfb: no apt-get here" in done.stderr
+
+
+def test_a_user_installs_through_password_less_sudo(tmp_path: Path) -> None:
+    folder = _bin_with(tmp_path, "true")
+    log = tmp_path / "apt.log"
+    _tool(folder, "dpkg-query", "exit 1")
+    _tool(folder, "apt-get", f'echo "$@" >> {log}')
+    _tool(folder, "id", "echo 1000")
+    _tool(folder, "sudo", f'[ "$1" = -n ] && shift; echo sudo >> {log}; exec "$@"')
+    done = _run(str(folder))
+    assert done.returncode == 0, done.stderr
+    assert "sudo" in log.read_text() and "install -y -q libreoffice-writer python3-uno xvfb" in log.read_text()
+
+
+def test_a_user_without_sudo_is_told_what_to_run_and_exits_3(tmp_path: Path) -> None:
+    folder = _bin_with(tmp_path)
+    _tool(folder, "dpkg-query", "exit 1")
+    _tool(folder, "apt-get", "exit 1")
+    _tool(folder, "id", "echo 1000")
+    done = _run(str(folder))
+    assert done.returncode == 3
+    assert "run: sudo apt-get install -y libreoffice-writer python3-uno xvfb" in done.stderr

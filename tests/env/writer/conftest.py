@@ -1,7 +1,7 @@
 """One LibreOffice for the Writer tests of a module, started for real (no mocks of the office).
 
 Where LibreOffice cannot be installed the tests skip and say why; where the setup installed it
-(``scripts/test.sh`` sets ``LAM_REQUIRE_WRITER=1`` after ``scripts/setup_writer.sh`` succeeds) a
+(``scripts/test.sh`` sets ``LAM_REQUIRE_WRITER=1`` when ``scripts/setup_writer.sh`` succeeds and the venv can drive the office) a
 missing office is a failure, so CI never passes by skipping them.
 """
 

@@ -42,7 +42,7 @@ def test_two_workers_each_with_an_office_play_the_writer_expert_and_leave_no_off
     assert [t.task.task_id for t in trajs] == [t.task_id for t in tasks]
     assert all(t.outcome.success for t in trajs), [(t.task.family, t.outcome.reason) for t in trajs]
     assert {t.actor for t in trajs} == {"writer-expert"}
-    assert _offices() == before
+    assert not (_offices() - before)  # none of ours left (a user's own office may come and go)
 
 
 def test_the_expert_knows_whose_interface_it_plays() -> None:
