@@ -87,19 +87,17 @@ def run(device: str, bf16: bool, steps: int) -> dict:
 def decode_parity(data: Path, generation: str, n_tasks: int, devices: tuple[str, str] = ("cuda", "cpu")) -> dict:
     """``generation`` plays ``n_tasks`` held-out tasks on CUDA and on the CPU (fp32, the evaluation's
     greedy constrained decoder): solved tasks on each, and how many trajectories took the same actions."""
-    import yaml
-
     from lam_kedro.agent.schema import InstantiatedTask
     from lam_kedro.env.docx_io import load_docx
     from lam_kedro.evaluation import online
     from lam_kedro.model.loading import load_bundle
     from lam_kedro.pipelines.evaluation.nodes import held_out_tasks
+    from lam_kedro.project_conf import project_parameters
 
     def jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
-    evaluation = yaml.safe_load((Path(__file__).parents[1] / "conf/base/parameters_evaluation.yml").read_text())
-    evaluation = evaluation["evaluation"]
+    evaluation = project_parameters(Path(__file__).parents[1], "base", ["evaluation"])["evaluation"]
     tasks = [InstantiatedTask.model_validate(r) for r in jsonl(data / "03_primary/trajectories/instantiated_tasks.jsonl")]
     held_out = held_out_tasks(tasks, jsonl(data / "03_primary/trajectories/splits.jsonl"), n_tasks, "stratified",
                               int(evaluation["online"].get("min_per_family", 2)), int(evaluation.get("seed", 0)))

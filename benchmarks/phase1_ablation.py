@@ -27,11 +27,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lam_kedro.agent.schema import Trajectory
 from lam_kedro.model.formatting import step_rows, train_eval_split
 from lam_kedro.model.loading import load_bundle
+from lam_kedro.project_conf import project_parameters
 from lam_kedro.training.sft import train_sft
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,8 +45,8 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--lam1", type=Path, help="LAM1 folder (default DATA/06_models/lam1)")
     ap.add_argument("--trajectories", type=Path,
                     help="Phase 2 data (default DATA/05_model_input/trajectories/train_trajectories.jsonl)")
-    ap.add_argument("--params", type=Path, default=REPO / "conf/base/parameters_phase2.yml",
-                    help="phase2's parameters; its training block is the recipe both starts follow")
+    ap.add_argument("--project", type=Path, default=REPO, help="the project whose phase2 training block (the recipe both starts follow) is read (default: this one)")
+    ap.add_argument("--env", default=None, help="conf environment over conf/base, as kedro run --env (default: base)")
     ap.add_argument("--max-train-rows", type=int, default=320, help="training rows (phase2 default: 2000)")
     ap.add_argument("--max-eval-rows", type=int, default=64, help="eval rows, the same for both starts")
     ap.add_argument("--max-steps", type=int, default=20, help="optimizer steps per run (phase2 default: ~125)")
@@ -126,7 +125,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                       (traj_path, "kedro run --pipelines data_collection")):
         if not path.exists():
             raise SystemExit(f"{path} is missing: run `{how}` first (or pass its path)")
-    training = yaml.safe_load(a.params.read_text())["phase2"]["training"]
+    training = project_parameters(a.project, a.env, ["phase2"])["phase2"]["training"]
     trajectories = [Trajectory.model_validate_json(line) for line in traj_path.read_text().splitlines() if line.strip()]
     bundles = {"base": load_bundle(base_dir), "lam1": load_bundle(lam1_dir)}
     splits = {}
@@ -145,7 +144,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             runs.append(r)
     result = {"config": {"max_steps": a.max_steps, "train_rows": len(train_rows), "eval_rows": len(eval_rows),
                          "seeds": a.seeds, "trajectories": len(trajectories), "base": str(base_dir),
-                         "lam1": str(lam1_dir), "params": str(a.params), "bf16": not a.no_bf16,
+                         "lam1": str(lam1_dir), "conf": f"{a.project}/conf ({a.env or 'base'})", "bf16": not a.no_bf16,
                          "machine": platform.machine(), "python": platform.python_version()},
               "runs": runs, "summary": summarize(runs)}
     a.out.parent.mkdir(parents=True, exist_ok=True)

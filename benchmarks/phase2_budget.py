@@ -31,8 +31,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env.docx_io import load_docx
 from lam_kedro.evaluation import online
@@ -40,6 +38,7 @@ from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.formatting import step_rows, train_eval_split
 from lam_kedro.model.loading import load_bundle, save_bundle
 from lam_kedro.pipelines.evaluation.nodes import held_out_tasks
+from lam_kedro.project_conf import project_parameters
 from lam_kedro.training.sft import train_sft
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,7 +47,8 @@ REPO = Path(__file__).resolve().parents[1]
 def _args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--data", type=Path, default=REPO / "data", help="the project's data folder")
-    ap.add_argument("--conf", type=Path, default=REPO / "conf/base", help="phase2's and evaluation's parameters")
+    ap.add_argument("--project", type=Path, default=REPO, help="the project whose phase2 and evaluation parameters are read (default: this one)")
+    ap.add_argument("--env", default=None, help="conf environment over conf/base, as kedro run --env (default: base)")
     ap.add_argument("--max-train-rows", type=int, default=None, help="expert steps trained on (default: all)")
     ap.add_argument("--epochs", type=float, default=1.0, help="passes over those rows")
     ap.add_argument("--every", type=int, default=125, help="optimizer steps between evaluated checkpoints")
@@ -132,8 +132,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for path in dirs.values():
         if not path.exists():
             raise SystemExit(f"{path} is missing: run `kedro run --pipelines base_model,phase1` first")
-    training = yaml.safe_load((a.conf / "parameters_phase2.yml").read_text())["phase2"]["training"]
-    evaluation = yaml.safe_load((a.conf / "parameters_evaluation.yml").read_text())["evaluation"]
+    params = project_parameters(a.project, a.env, ["phase2", "evaluation"])
+    training, evaluation = params["phase2"]["training"], params["evaluation"]
     decode, max_steps = evaluation.get("generate", {}), int(evaluation["online"]["max_steps"])
     trajectories, tasks, splits, docs = _load(a.data)
     held_out = held_out_tasks(tasks, splits, a.tasks, "stratified", int(evaluation["online"].get("min_per_family", 2)),

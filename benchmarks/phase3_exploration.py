@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-import yaml
+from lam_kedro.project_conf import project_parameters
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
 def _args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--data", type=Path, default=REPO / "data", help="the project's data folder")
-    ap.add_argument("--conf", type=Path, default=REPO / "conf/base", help="phase3's parameters")
+    ap.add_argument("--project", type=Path, default=REPO, help="the project whose phase3 parameters are read (default: this one)")
+    ap.add_argument("--env", default=None, help="conf environment over conf/base, as kedro run --env (default: base)")
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS),
                     help="variants to run (default: all)")
     ap.add_argument("--max-tasks", type=int, default=None, help="tasks explored (default: phase3's max_tasks)")
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     a = _args(argv)
     if not (a.data / "06_models/lam2").exists():
         raise SystemExit(f"{a.data / '06_models/lam2'} is missing: run `kedro run --pipelines phase2` first")
-    base = yaml.safe_load((a.conf / "parameters_phase3.yml").read_text())["phase3"]["exploration"]
+    base = dict(project_parameters(a.project, a.env, ["phase3"])["phase3"]["exploration"])
     if a.max_tasks is not None:
         base["max_tasks"] = a.max_tasks
     jobs = [(name, variant_params(base, VARIANTS[name])) for name in a.variants]

@@ -22,8 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lam_kedro.env import builtin_templates, load_template
 from lam_kedro.pipelines.task_plans.nodes import (
     evolve_task_plans,
@@ -31,6 +29,7 @@ from lam_kedro.pipelines.task_plans.nodes import (
     source_task_plans,
     split_task_plans,
 )
+from lam_kedro.project_conf import project_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("TQDM_DISABLE", "1")
-    params = yaml.safe_load((ROOT / "conf/base/parameters_task_plans.yml").read_text())["task_plans"]
+    params = project_parameters(ROOT, "base", ["task_plans"])["task_plans"]
     docs = {t.name: load_template(t.name) for t in builtin_templates()}
     templates = {name: (lambda d=d: d.copy()) for name, d in docs.items()}
     gen, evo = params["generation"]["n_pairs"], params["evolution"]["n_pairs"]

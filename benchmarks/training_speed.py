@@ -34,7 +34,6 @@ import time
 from pathlib import Path
 
 import torch
-import yaml
 
 from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.policies import ScriptedPolicy
@@ -43,6 +42,7 @@ from lam_kedro.env import WordEnv, builtin_templates
 from lam_kedro.env.tasks import get_family, sample_tasks
 from lam_kedro.model.formatting import plan_rows, step_rows
 from lam_kedro.model.loading import build_base_model
+from lam_kedro.project_conf import project_parameters
 from lam_kedro.training.sft import build_trainer, train_sft
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +62,7 @@ def _data(n_tasks: int, seed: int = 0):
 
 
 def _conf(name: str) -> dict:
-    return yaml.safe_load((ROOT / "conf/base" / f"parameters_{name}.yml").read_text())
+    return project_parameters(ROOT, "base", [name])
 
 
 def _plain_trl(bundle, rows, sft: dict, steps: int, out: str) -> dict:

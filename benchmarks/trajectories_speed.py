@@ -20,21 +20,17 @@ import platform
 import time
 from pathlib import Path
 
-import yaml
-
 from lam_kedro.agent.schema import TaskPlan
 from lam_kedro.env import builtin_templates
 from lam_kedro.env.tasks import get_family, sample_tasks
 from lam_kedro.pipelines.trajectories import nodes
+from lam_kedro.project_conf import project_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def default_size() -> int:
-    path = ROOT / "conf/base/parameters_task_plans.yml"
-    if not path.exists():
-        return 3900
-    p = yaml.safe_load(path.read_text())["task_plans"]
+    p = project_parameters(ROOT, "base", ["task_plans"])["task_plans"]
     return int(p["generation"]["n_pairs"]) + int(p["evolution"]["n_pairs"])
 
 
@@ -44,7 +40,7 @@ def main() -> None:
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/trajectories_speed.json")
     args = parser.parse_args()
-    params = yaml.safe_load((ROOT / "conf/base/parameters_trajectories.yml").read_text())["trajectories"]
+    params = project_parameters(ROOT, "base", ["trajectories"])["trajectories"]
     params = {**params, "workers": args.workers, "split": {"test_size": None}}
     ts = builtin_templates()
     templates = {t.name: t.build for t in ts}

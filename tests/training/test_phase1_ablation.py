@@ -31,12 +31,13 @@ def test_ablation_trains_both_starts_on_the_same_rows(tmp_path: Path):
     base.info["generation"] = "lam1"
     save_bundle(base, tmp_path / "lam1")      # the same weights: both starts must measure the same at step 0
     (tmp_path / "train.jsonl").write_text("".join(t.model_dump_json() + "\n" for t in trajs))
-    params = tmp_path / "phase2.yml"
+    params = tmp_path / "project/conf/base/parameters_phase2.yml"   # the benchmark reads a project's conf
+    params.parent.mkdir(parents=True)
     params.write_text(json.dumps({"phase2": {"training": {"seed": 0, "eval_fraction": 0.1, "sft": {
         "per_device_train_batch_size": 4, "per_device_eval_batch_size": 4, "learning_rate": 1e-3,
         "max_length": 1024, "completion_only_loss": True, "use_cpu": True, "bf16": False}}}}))
     result = main(["--base", str(tmp_path / "base"), "--lam1", str(tmp_path / "lam1"), "--trajectories",
-                   str(tmp_path / "train.jsonl"), "--params", str(params), "--max-steps", "2", "--max-train-rows",
+                   str(tmp_path / "train.jsonl"), "--project", str(tmp_path / "project"), "--max-steps", "2", "--max-train-rows",
                    "16", "--max-eval-rows", "4", "--no-bf16", "--out", str(tmp_path / "out" / "ablation")])
     assert [(r["start"], r["steps"]) for r in result["runs"]] == [("base", 2), ("lam1", 2)]
     s = result["summary"]

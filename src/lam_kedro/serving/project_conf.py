@@ -10,13 +10,13 @@ conf environment as ``kedro run --env`` does (default ``$KEDRO_ENV``, else ``loc
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lam_kedro.evaluation.params import EvaluationParams, parse_params
 from lam_kedro.model.policy import DecodeConfig
+from lam_kedro.project_conf import config_loader
 
 __all__ = ["AgentSettings", "agent_settings", "tracking_uri"]
 
@@ -42,19 +42,6 @@ class AgentSettings:
                    use_task_plan=evaluation.online.use_task_plan, **paths)
 
 
-def _loader(conf: Path, env: str | None) -> tuple[Any, str]:
-    from kedro.config import OmegaConfigLoader
-
-    env = env or os.environ.get("KEDRO_ENV") or None
-    if env is None:
-        env = "local" if (conf / "local").is_dir() else "base"
-    elif not (conf / env).is_dir():
-        raise ValueError(f"--env {env}: there is no {conf / env} folder")
-    # kedro-mlflow reads mlflow*.yml under the key `mlflow` (its hook adds the pattern for kedro run)
-    patterns = {"mlflow": ["mlflow*", "mlflow*/**"]}
-    return OmegaConfigLoader(str(conf), base_env="base", default_run_env=env, config_patterns=patterns), env
-
-
 def tracking_uri(project: Path | None = None, env: str | None = None) -> str | None:
     """``server.mlflow_tracking_uri`` of the project's ``mlflow.yml`` (kedro-mlflow's config), read with
     the same loader and env; ``None`` outside a project or when it is not set."""
@@ -63,7 +50,7 @@ def tracking_uri(project: Path | None = None, env: str | None = None) -> str | N
     conf = (project or Path.cwd()).resolve() / "conf"
     if not (conf / "base").is_dir():
         return None
-    loader, _ = _loader(conf, env)
+    loader, _ = config_loader(conf, env)
     try:
         server = (loader["mlflow"] or {}).get("server") or {}
     except MissingConfigException:
@@ -90,7 +77,7 @@ def agent_settings(project: Path | None = None, env: str | None = None) -> Agent
     conf = project / "conf"
     if not (conf / "base").is_dir():
         return AgentSettings.of(EvaluationParams())
-    loader, env = _loader(conf, env)
+    loader, env = config_loader(conf, env)
     where = f"conf/{env}" if env != "base" else "conf/base"
     try:
         parameters = loader["parameters"]
