@@ -153,8 +153,11 @@ def rollout(
                 _init_worker(job)
                 return _collect(chunks, map(_run_chunk, chunks), bar, postfix)
             finally:
+                env = _WORKER.get("env")
                 _WORKER.clear()
                 _WORKER.update(saved)
+                if callable(getattr(env, "close", None)):  # e.g. Writer's office: stopped with the rollout
+                    env.close()
         # spawn, not fork: Kedro has already imported torch (the training pipelines), and a forked
         # child can deadlock on the parent's thread pool
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),

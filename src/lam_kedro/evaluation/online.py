@@ -1,5 +1,6 @@
 """Online evaluation: every actor (LAM generations, the expert, a random policy, an LLM endpoint) runs the
-held-out tasks through ``run_episode`` in ``WordEnv``; the task's checker alone decides success.
+held-out tasks through ``run_episode`` in the simulated Word (or the world ``params:world`` names: LibreOffice
+Writer); the task's checker alone decides success.
 
 An actor is described by a picklable ``ActorSpec`` and built once inside each worker process
 (``build_policy``); the episodes run in ``agent.rollout.rollout``, so a rollout runs the same in
@@ -20,8 +21,8 @@ import numpy as np
 from lam_kedro.agent.rollout import SharedPolicy, rollout
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.agent.seeds import unit_hash
-from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
+from lam_kedro.env.worlds import WorldParams, make_world, world_params
 from lam_kedro.model.policy import DecodeConfig, decode_config, lam_policy
 
 __all__ = ["ONLINE_METRICS", "ActorSpec", "build_policy", "online_family_table", "online_metrics", "rollout_actor",
@@ -63,15 +64,18 @@ class ActorSpec:
         object.__setattr__(self, "decode", decode_config(self.decode, f"actor {self.name}: decode"))
 
 
-def build_policy(spec: ActorSpec, plans: Mapping[str, Sequence[str]]) -> Any:
+def build_policy(spec: ActorSpec, plans: Mapping[str, Sequence[str]], app: str = "word") -> Any:
     """The policy ``spec`` describes; ``plans`` maps task_id to the task's plan (the first
     ``<Previous Plans:>``, as in training, when ``use_task_plan``). A LAM is
-    ``model.policy.lam_policy``, the policy Phase 3 explores with and serving answers with."""
-    from lam_kedro.agent.policies import RandomPolicy, TextPolicy
+    ``model.policy.lam_policy``, the policy Phase 3 explores with and serving answers with. In
+    another ``app`` than Word (``writer``) the expert plays its family's recipe there."""
+    from lam_kedro.agent.policies import RandomPolicy, ScriptedPolicy, TextPolicy
 
     def plan_for(task: Any) -> Sequence[str]:
         return plans.get(task.task_id, ()) if spec.use_task_plan else ()
 
+    if spec.kind == "expert" and app != "word":
+        return ScriptedPolicy(spec.name, app)
     if spec.kind == "expert":
         from lam_kedro.agent.expert import make_expert
 
@@ -88,26 +92,29 @@ def build_policy(spec: ActorSpec, plans: Mapping[str, Sequence[str]]) -> Any:
     return lam_policy(bundle, spec.decode, name=spec.name, plan_for=plan_for)
 
 
-def _worker_policy(spec: ActorSpec, plans: Mapping[str, Sequence[str]], threads: int | None) -> Any:
+def _worker_policy(spec: ActorSpec, plans: Mapping[str, Sequence[str]], threads: int | None, app: str = "word"
+                   ) -> Any:
     """``build_policy`` in a worker; a LAM shares the cores with the other workers (``threads``)
     instead of oversubscribing them."""
     if threads and spec.kind == "lam":
         import torch
 
         torch.set_num_threads(threads)
-    return build_policy(spec, plans)
+    return build_policy(spec, plans, app)
 
 
 def rollout_actor(spec: ActorSpec, tasks: Sequence[InstantiatedTask], documents: dict[str, Document],
-                  max_steps: int = 30, workers: int = 1, chunk_size: int = 8, progress: bool = True
-                  ) -> list[Trajectory]:
-    """One trajectory per task for ``spec``'s actor, in task order; ``workers`` > 1 fans out over processes."""
+                  max_steps: int = 30, workers: int = 1, chunk_size: int = 8, progress: bool = True,
+                  world: WorldParams | Mapping[str, Any] | None = None) -> list[Trajectory]:
+    """One trajectory per task for ``spec``'s actor, in task order, in ``world`` (default: the simulated
+    Word); ``workers`` > 1 fans out over processes."""
     plans = {t.task_id: list(t.plan) for t in tasks}
     used = {t.template for t in tasks}
     docs = {name: doc for name, doc in documents.items() if name in used}
     threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
-    return rollout(tasks, functools.partial(WordEnv, max_steps=max_steps, templates=docs),
-                   SharedPolicy(functools.partial(_worker_policy, spec, plans, threads)), seed=spec.seed,
+    w = world_params(world)
+    return rollout(tasks, functools.partial(make_world, w.model_dump(), max_steps, docs),
+                   SharedPolicy(functools.partial(_worker_policy, spec, plans, threads, w.backend)), seed=spec.seed,
                    max_steps=max_steps, workers=workers, chunk_size=chunk_size, desc=f"online {spec.name}",
                    progress=progress, postfix="success")
 

@@ -35,6 +35,7 @@ PARAMETERS: dict[str, str] = {
     "reward_model": "lam_kedro.pipelines.reward_model.nodes:RewardModelParams",
     "phase4": "lam_kedro.pipelines.phase4.params:Phase4Params",
     "evaluation": "lam_kedro.evaluation.params:EvaluationParams",
+    "world": "lam_kedro.env.worlds:WorldParams",
 }
 
 

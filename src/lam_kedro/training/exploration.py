@@ -26,8 +26,8 @@ from lam_kedro.agent.policies import Policy
 from lam_kedro.agent.rollout import PolicyFactory, attempt_seed, rollout
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.agent.seeds import unit_hash
-from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
+from lam_kedro.env.worlds import make_world
 from lam_kedro.model.config import config_errors
 from lam_kedro.model.policy import DecodeConfig, decode_config, lam_policy
 
@@ -134,17 +134,19 @@ def explore(
     stop_on_success: bool = True,
     desc: str = "exploration",
     first_policy: PolicyFactory | None = None,
+    world: Mapping[str, Any] | None = None,
 ) -> list[Trajectory]:
     """Up to ``attempts`` episodes per task; with ``stop_on_success`` a task stops at its first success.
 
     ``first_policy`` (when given) makes each task's first attempt (``greedy_first``: the greedy LAM),
-    ``make_policy`` the others.
+    ``make_policy`` the others. ``world`` (``params:world``) is where the episodes run (default: the
+    simulated Word).
 
     Returns every attempt (successes and failures) in task order, then attempt order. The
     trajectory id is ``<task_id>-<actor>-a<attempt>`` and ``Trajectory.seed`` is the attempt's seed,
     so any single attempt can be replayed on its own.
     """
-    out = rollout(tasks, functools.partial(WordEnv, max_steps=max_steps, templates=documents), make_policy,
+    out = rollout(tasks, functools.partial(make_world, dict(world or {}), max_steps, documents), make_policy,
                   first_policy=first_policy, seed=seed, seed_per_attempt=True, attempts=attempts,
                   stop_on_success=stop_on_success, max_steps=max_steps, trajectory_id="{task_id}-{actor}-a{attempt}",
                   chunk_size=1, desc=desc, postfix="solved")

@@ -60,13 +60,18 @@ def _load_docx(path: Path) -> Any:
     return load_docx(path)
 
 
-def prepare_document(template: str, folder: Path, stem: str) -> Path:
-    """A fresh .docx copy of the task's starting document in ``folder``: a .docx path is copied,
-    a built-in template name is written out. Word edits the copy, never the original."""
+def prepare_document(template: str, folder: Path, stem: str, document: Any = None) -> Path:
+    """A fresh .docx copy of the task's starting document in ``folder``: ``document`` (a ``Document``,
+    e.g. the templates dataset's) is written out, a .docx path is copied, a built-in template name is
+    written out. Word edits the copy, never the original."""
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{_UNSAFE.sub('_', stem).strip('_') or 'document'}.docx"
     source = Path(template)
-    if template.lower().endswith(".docx") and source.is_file():
+    if document is not None:
+        from lam_kedro.env.docx_io import save_docx
+
+        save_docx(document, out)
+    elif template.lower().endswith(".docx") and source.is_file():
         shutil.copyfile(source, out)
     else:
         from lam_kedro.env.docx_io import save_docx

@@ -20,11 +20,13 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
+from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from lam_kedro.env.actions import ActionError
+from lam_kedro.env.document import Document
 from lam_kedro.env.docx_io import load_docx
 from lam_kedro.env.episode import DocumentUnavailable, EpisodeEnv
 from lam_kedro.env.types import Action, Control, Observation, Task
@@ -49,12 +51,16 @@ class WriterEnv(EpisodeEnv):
     its own (``virtual_display``: see ``Office``) and ``close`` stops it. After each action the
     env waits until the office's event queue is empty, plus ``settle_s`` (0 by default: the
     tests pass without it); ``max_controls``
-    caps the observation's control list.
+    caps the observation's control list. ``templates`` maps a task's ``template`` name to its document
+    (the pipeline's templates dataset, as ``WordEnv`` takes it); other templates are a .docx path or a
+    built-in template's name.
     """
 
     def __init__(self, max_steps: int = 30, office: Office | None = None, work_dir: str | Path | None = None,
-                 virtual_display: bool | None = None, settle_s: float = 0.0, max_controls: int = 200) -> None:
+                 virtual_display: bool | None = None, settle_s: float = 0.0, max_controls: int = 200,
+                 templates: Mapping[str, Document] | None = None) -> None:
         super().__init__(max_steps)
+        self.templates = dict(templates or {})
         self._owns_office = office is None
         self.office = office if office is not None else Office(virtual_display=virtual_display)
         self.work_dir = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="lam-writer-"))
@@ -87,7 +93,7 @@ class WriterEnv(EpisodeEnv):
 
     def _open(self, task: Task) -> Any:
         """Open a fresh copy of the task's .docx in Writer; its state as Writer saves it unedited."""
-        self.path = prepare_document(task.template, self.work_dir, task.task_id)
+        self.path = prepare_document(task.template, self.work_dir, task.task_id, self.templates.get(task.template))
         saved = self.work_dir / f"{self.path.stem}.before.docx"
         for attempt in (1, 2):  # a crashed office is restarted once
             try:

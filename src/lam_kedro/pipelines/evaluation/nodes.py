@@ -136,8 +136,10 @@ def _actor_specs(models: Mapping[str, Loader | None], p: EvaluationParams
 
 def evaluate_online(models: Mapping[str, Loader | None], instantiated_tasks: list[InstantiatedTask],
                     trajectory_splits: list[dict[str, Any]], templates: Mapping[str, Callable[[], Document] | Document],
-                    params: dict[str, Any]) -> tuple[list[Trajectory], dict[str, Result]]:
-    """Every actor on the held-out tasks through ``run_episode``; the checker decides success.
+                    params: dict[str, Any], world: dict[str, Any] | None = None
+                    ) -> tuple[list[Trajectory], dict[str, Result]]:
+    """Every actor on the held-out tasks through ``run_episode``, in ``world`` (``params:world``: the
+    simulated Word by default); the checker decides success.
 
     Returns all trajectories (actor by actor, each in task order; they are schema records that
     later phases can read) and per-actor metrics, overall and per task family.
@@ -161,7 +163,7 @@ def evaluate_online(models: Mapping[str, Loader | None], instantiated_tasks: lis
         raise KeyError(f"held-out tasks use templates the templates dataset lacks: {missing}; rerun the templates pipeline")
     trajectories: list[Trajectory] = []
     for spec in specs:
-        got = online.rollout_actor(spec, tasks, docs, o.max_steps, o.workers, o.chunk_size)
+        got = online.rollout_actor(spec, tasks, docs, o.max_steps, o.workers, o.chunk_size, world=world)
         trajectories += got
         results[spec.name] = {"status": "evaluated", "reason": None, "kind": spec.kind,
                               "metrics": online.online_metrics(got), "families": online.online_family_table(got),

@@ -70,8 +70,10 @@ def explore_failed_tasks(
     exploration_tasks: list[InstantiatedTask],
     templates: dict[str, Callable[[], Document]],
     params: dict[str, Any],
+    world: dict[str, Any] | None = None,
 ) -> tuple[list[Trajectory], dict[str, Any]]:
-    """Every LAM2 attempt at the expert-failed tasks, and the headline numbers of the exploration.
+    """Every LAM2 attempt at the expert-failed tasks (in ``world``, ``params:world``), and the headline
+    numbers of the exploration.
 
     ``params`` (``phase3.exploration``, ``Phase3Exploration``): ``attempts``, ``max_tasks`` (null:
     all), ``max_steps``, ``seed``, ``stop_on_success`` and ``decode``, the ``DecodeConfig`` of
@@ -84,7 +86,7 @@ def explore_failed_tasks(
               if p.greedy_first else None)
     trajectories = explore(tasks, load_documents(templates), make_policy, attempts=p.attempts,
                            max_steps=p.max_steps, seed=p.seed, stop_on_success=p.stop_on_success,
-                           desc="phase3 exploration", first_policy=greedy)
+                           desc="phase3 exploration", first_policy=greedy, world=world)
     summary = {**summarize_exploration(tasks, trajectories), "available_tasks": len(exploration_tasks)}
     logger.info("phase3: LAM2 solved %d of %d expert-failed tasks", summary["exploration_solved"],
                 summary["exploration_tasks"])

@@ -10,7 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 explore_failed_tasks,
-                ["lam2", "exploration_tasks", "templates", "params:phase3.exploration"],
+                ["lam2", "exploration_tasks", "templates", "params:phase3.exploration", "params:world"],
                 ["lam2_exploration_trajectories", "phase3_exploration_summary"],
                 name="explore_failed_tasks",
             ),

@@ -89,9 +89,11 @@ def collect_lam3_rollouts(
     train_trajectories: list[Trajectory],
     templates: dict[str, Callable[[], Document]],
     params: dict[str, Any],
+    world: dict[str, Any] | None = None,
 ) -> tuple[list[Trajectory], dict[str, Any]]:
     """LAM3's rollouts on the task set (``params``: ``reward_model.rollouts``, ``RolloutParams``) and
-    their summary; LAM3 acts through ``model.policy.lam_policy`` with the block's ``decode``."""
+    their summary; LAM3 acts through ``model.policy.lam_policy`` with the block's ``decode``, in
+    ``world`` (``params:world``)."""
     p = RolloutParams.parse(params, "params:reward_model.rollouts")
     tasks = rollout_task_set(exploration_tasks, train_trajectories, p)
     make_policy = model_policy_factory(lam3, tasks, p.decode, name="lam3")
@@ -99,7 +101,7 @@ def collect_lam3_rollouts(
               if p.greedy_first else None)
     trajectories = explore(tasks, load_documents(templates), make_policy, attempts=p.attempts,
                            max_steps=p.max_steps, seed=p.seed, stop_on_success=p.stop_on_success,
-                           desc="lam3 rollouts", first_policy=greedy)
+                           desc="lam3 rollouts", first_policy=greedy, world=world)
     s = summarize_exploration(tasks, trajectories)
     summary = {"tasks": s["exploration_tasks"], "tasks_solved": s["exploration_solved"],
                "task_success_rate": s["exploration_success_rate"], "trajectories": s["attempts"],

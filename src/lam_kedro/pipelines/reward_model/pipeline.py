@@ -10,7 +10,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 collect_lam3_rollouts,
-                ["lam3", "exploration_tasks", "train_trajectories", "templates", "params:reward_model.rollouts"],
+                ["lam3", "exploration_tasks", "train_trajectories", "templates", "params:reward_model.rollouts",
+                 "params:world"],
                 ["lam3_rollouts", "lam3_rollouts_summary"],
                 name="collect_lam3_rollouts",
             ),

@@ -19,6 +19,7 @@ import pandas as pd
 
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
 from lam_kedro.env.document import Document
+from lam_kedro.env.worlds import runs_in, world_params, world_plan
 from lam_kedro.pipelines.trajectories import instantiation as inst
 from lam_kedro.pipelines.trajectories.params import TrajectoriesParams
 from lam_kedro.pipelines.trajectories.rollout import GUESS_MARK, expert_rollouts, load_documents
@@ -54,6 +55,7 @@ def instantiate_tasks(
     templates: dict[str, Callable[[], Document]],
     template_index: list[dict[str, Any]],
     params: dict[str, Any],
+    world: dict[str, Any] | None = None,
 ) -> tuple[list[InstantiatedTask], list[dict[str, Any]], list[dict[str, Any]]]:
     """Return ``(instantiated tasks, split manifest, quarantine)``.
 
@@ -61,7 +63,9 @@ def instantiate_tasks(
     template) as a test task, or to a request already taken, is quarantined, so no task and no
     template+task pair is in both splits. Then ``reword_share`` of each family's plans (per split)
     get one step worded by another author, loosely for ``loose_share`` of those (``wording``);
-    the manifest's ``plan_wording`` names the rewording.
+    the manifest's ``plan_wording`` names the rewording. In another ``world`` than the simulated Word
+    (``params:world``), a task follows its family's plan there (``plan_wording``: the world's name), and
+    a task whose family cannot run there is quarantined with the reason (``env.worlds.runs_in``).
     """
     params_ = TrajectoriesParams.parse(params, "params:trajectories")
     p, seed = params_.instantiation, params_.seed
@@ -100,16 +104,38 @@ def instantiate_tasks(
     for task, row in zip(tasks, manifest, strict=True):
         row["plan_wording"] = inst.reword_task(task, authors[task.task_id], seed) or ""
         row["plan_steps"] = len(task.plan)
+    if world_params(world).backend != "word":
+        tasks, manifest = _in_world(tasks, manifest, quarantine, world)
+    if not tasks:
+        raise ValueError("no task can run in this world; see instantiation_quarantine for the reasons")
     logger.info("instantiated %d tasks (%d test), quarantined %d", len(tasks),
                 sum(m["split"] == "test" for m in manifest), len(quarantine))
     return tasks, manifest, quarantine
 
 
+def _in_world(tasks: list[InstantiatedTask], manifest: list[dict[str, Any]], quarantine: list[dict[str, Any]],
+              world: dict[str, Any] | None) -> tuple[list[InstantiatedTask], list[dict[str, Any]]]:
+    """The tasks that run in ``world``, each with the world's plan; the others go to ``quarantine``."""
+    backend = world_params(world).backend
+    kept, rows = [], []
+    for task, row in zip(tasks, manifest, strict=True):
+        why = runs_in(world, task.family)
+        if why is not None:
+            quarantine.append(inst.Quarantined(row["source_task_id"], task.task, task.family, row["split"], "filter",
+                                               "world", why, (task.template,)).to_dict())
+            continue
+        task = task.model_copy(update={"plan": world_plan(world, task.family, task.params, list(task.plan))})
+        kept.append(task)
+        rows.append({**row, "plan_steps": len(task.plan), "plan_wording": backend})
+    return kept, rows
+
+
 def run_expert(instantiated_tasks: list[InstantiatedTask], templates: dict[str, Callable[[], Document]],
-               params: dict[str, Any]) -> list[Trajectory]:
-    """The expert's trajectory for every instantiated task (successes and failures alike)."""
+               params: dict[str, Any], world: dict[str, Any] | None = None) -> list[Trajectory]:
+    """The expert's trajectory for every instantiated task (successes and failures alike), in ``world``."""
     runnable = [t for t in instantiated_tasks if t.family]
-    return expert_rollouts(runnable, load_documents(templates), TrajectoriesParams.parse(params, "params:trajectories"))
+    return expert_rollouts(runnable, load_documents(templates), TrajectoriesParams.parse(params, "params:trajectories"),
+                           world)
 
 
 _JUDGE_PROMPT = (

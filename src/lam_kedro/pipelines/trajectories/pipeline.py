@@ -15,13 +15,14 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 instantiate_tasks,
-                ["task_plans_train", "task_plans_test", "templates", "template_index", "params:trajectories"],
+                ["task_plans_train", "task_plans_test", "templates", "template_index", "params:trajectories",
+                 "params:world"],
                 ["instantiated_tasks", "trajectory_splits", "instantiation_quarantine"],
                 name="instantiate_tasks",
             ),
             node(
                 run_expert,
-                ["instantiated_tasks", "templates", "params:trajectories"],
+                ["instantiated_tasks", "templates", "params:trajectories", "params:world"],
                 "expert_trajectories",
                 name="run_expert",
             ),

@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from lam_kedro.agent.expert import make_expert
-from lam_kedro.agent.policies import Policy
+from lam_kedro.agent.policies import Policy, ScriptedPolicy
 from lam_kedro.agent.rollout import SharedPolicy, rollout
 from lam_kedro.agent.schema import InstantiatedTask, Trajectory
-from lam_kedro.env import WordEnv
 from lam_kedro.env.document import Document
+from lam_kedro.env.episode import EpisodeEnv
+from lam_kedro.env.worlds import WorldParams, make_world, world_params
 from lam_kedro.pipelines.trajectories.params import TrajectoriesParams
 
 __all__ = ["GUESS_MARK", "expert_rollouts", "load_documents", "make_env"]
@@ -32,9 +33,11 @@ def load_documents(templates: dict[str, Callable[[], Document] | Document]) -> d
     return {name: (load() if callable(load) else load) for name, load in templates.items()}
 
 
-def make_env(max_steps: int, documents: dict[str, Document]) -> WordEnv:
-    """A ``WordEnv`` that opens the pipeline's template documents by their dataset names."""
-    return WordEnv(max_steps=max_steps, templates=documents)
+def make_env(max_steps: int, documents: dict[str, Document], world: WorldParams | dict[str, Any] | None = None
+             ) -> EpisodeEnv:
+    """The ``world``'s environment (default: the simulated Word), opening the pipeline's template
+    documents by their dataset names."""
+    return make_world(world, max_steps, documents)
 
 
 def _with_guesses(traj: Trajectory, expert: Policy) -> Trajectory:
@@ -46,12 +49,18 @@ def _with_guesses(traj: Trajectory, expert: Policy) -> Trajectory:
 
 
 def expert_rollouts(tasks: Sequence[InstantiatedTask], documents: dict[str, Document],
-                    params: TrajectoriesParams | dict[str, Any]) -> list[Trajectory]:
-    """Every task's expert trajectory, in task order; ``params.workers`` > 1 fans out over processes."""
+                    params: TrajectoriesParams | dict[str, Any],
+                    world: WorldParams | dict[str, Any] | None = None) -> list[Trajectory]:
+    """Every task's expert trajectory, in task order; ``params.workers`` > 1 fans out over processes.
+
+    In Writer (``world``) the expert plays its family's Writer recipe (``ScriptedPolicy(app="writer")``):
+    the plan-following expert reads Word's ribbon words, which Writer's menus do not have."""
     p = TrajectoriesParams.parse(params, "params:trajectories")
+    w = world_params(world)
     plans = {t.task_id: t.plan for t in tasks}
     used = {name: documents[name] for name in dict.fromkeys(t.template for t in tasks) if name in documents}
-    return rollout(tasks, functools.partial(make_env, p.max_steps, used),
-                   SharedPolicy(functools.partial(make_expert, p.expert.model_dump(), plans)),
+    expert = (functools.partial(make_expert, p.expert.model_dump(), plans) if w.backend == "word"
+              else functools.partial(ScriptedPolicy, p.expert.name, w.backend))
+    return rollout(tasks, functools.partial(make_env, p.max_steps, used, w.model_dump()), SharedPolicy(expert),
                    seed=p.seed, after_episode=_with_guesses, workers=p.workers, chunk_size=p.chunk_size,
                    desc="expert rollouts")
