@@ -46,6 +46,7 @@ def test_pipeline_in_memory(tasks: list[InstantiatedTask], documents: dict, expe
         "trajectory_splits": MemoryDataset(splits),
         "templates": MemoryDataset(documents, copy_mode="assign"),
         "params:evaluation": MemoryDataset(PARAMS),
+        "params:world": MemoryDataset({"backend": "word"}),
         **{name: _Kept(copy_mode="assign") for name in create_pipeline().all_outputs()},
     })
     SequentialRunner().run(create_pipeline(), catalog)
