@@ -3,7 +3,7 @@ LibreOffice Writer.
 
 Every rollout of the pipeline (the expert's trajectories, Phase 3's exploration, the reward model's
 rollouts, the online evaluation) builds its environment with ``make_world``, once per process, so
-``kedro run --env writer`` moves all of them into real Writer without another change. The two
+one parameter (``world.backend: writer``) moves all of them into real Writer. The two
 worlds share the observation and the actions; what differs is whose user interface a plan is
 written for: in Writer a task's plan is its family's Writer recipe (``env.writer.recipes``: Writer's
 menus and dialogs, not Word's ribbon), and a family without a recipe cannot run there
@@ -20,10 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lam_kedro.env.document import Document
 from lam_kedro.env.episode import EpisodeEnv
 
-__all__ = ["WORLDS", "WorldParams", "WriterOptions", "make_world", "runs_in", "world_params", "world_plan"]
-
-#: The worlds an episode can run in.
-WORLDS: tuple[str, ...] = ("word", "writer")
+__all__ = ["WorldParams", "WriterOptions", "make_world", "runs_in", "world_params", "world_plan"]
 
 
 class WriterOptions(BaseModel):

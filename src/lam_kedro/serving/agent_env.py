@@ -29,9 +29,10 @@ BACKENDS: dict[str, str] = {"word": "word", "writer": "writer"}
 def require_solution(backend: str, family: str | None) -> None:
     """A usage error when the scripted expert has no solution for ``family`` in ``backend``'s interface."""
     if backend == "writer" and family is not None:
+        from lam_kedro.env.worlds import runs_in
         from lam_kedro.env.writer.recipes import RECIPES
 
-        if family not in RECIPES:
+        if runs_in({"backend": backend}, family) is not None:
             raise click.UsageError(f"--policy scripted --backend writer: task family {family!r} has no Writer "
                                    f"recipe; families that run in Writer: {', '.join(sorted(RECIPES))}")
 

@@ -146,7 +146,7 @@ def explore(
     trajectory id is ``<task_id>-<actor>-a<attempt>`` and ``Trajectory.seed`` is the attempt's seed,
     so any single attempt can be replayed on its own.
     """
-    out = rollout(tasks, functools.partial(make_world, dict(world or {}), max_steps, documents), make_policy,
+    out = rollout(tasks, functools.partial(make_world, world, max_steps, documents), make_policy,
                   first_policy=first_policy, seed=seed, seed_per_attempt=True, attempts=attempts,
                   stop_on_success=stop_on_success, max_steps=max_steps, trajectory_id="{task_id}-{actor}-a{attempt}",
                   chunk_size=1, desc=desc, postfix="solved")
