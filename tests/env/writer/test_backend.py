@@ -16,6 +16,7 @@ from lam_kedro.env.uia import DEFAULT_CONTROL_TYPES
 from lam_kedro.env.writer import WriterEnv
 from lam_kedro.env.writer.dispatch import HANDLERS
 from lam_kedro.env.writer.values import measure
+from lam_kedro.env.writer.window import _edit_of
 
 CLICK = {"button": "left", "double": False}
 
@@ -106,6 +107,31 @@ def test_tables_scrolling_and_the_font_size_box(writer_env: WriterEnv, task: Tas
     saved = load_docx(tmp_path / "out.docx")
     assert len(saved.tables()) == 1 and (len(saved.tables()[0].rows), len(saved.tables()[0].rows[0])) == (2, 3)
     assert saved.format_at(saved.find("community")).font_size == 18.0
+
+
+def test_the_font_size_box_keeps_what_was_typed_until_enter(writer_env: WriterEnv, task: Task,
+                                                            tmp_path: Path) -> None:
+    """The office shows the selection's size in the box a moment after the selection changes; under
+    Xvfb the box never has the focus, so that update can land after the agent typed (CI saw "11 pt"
+    committed instead of "9"). The typed text stays until Enter, or until the agent acts elsewhere."""
+    obs, _ = writer_env.reset(task)
+    obs, *_ = writer_env.step(Action(obs.find("Document").label, "select_text", {"text": "community"}))
+    obs = _do(writer_env, obs, "Font Size", "set_edit_text", {"text": "9"}, "ComboBox")
+    window = writer_env.window
+    box = next(n for n in window.nodes() if n.commit == "Font Size")
+    writer_env.office.call(lambda: _edit_of(box, window.roles).setText("11 pt"))  # the office's late update
+    obs = _do(writer_env, obs, "Font Size", "keyboard_input", {"keys": "{BACKSPACE}4"}, "ComboBox")
+    _, _, _, _, info = writer_env.step(Action(obs.find("Font Size").label, "texts", {}))
+    assert info["result"] == "4"
+    obs = _do(writer_env, obs, "Font Size", "keyboard_input", {"keys": "{ENTER}"}, "ComboBox")
+    assert window.typed == {}
+    obs = _do(writer_env, obs, "Font Size", "set_edit_text", {"text": "30"}, "ComboBox")
+    obs, *_ = writer_env.step(Action(obs.find("Document").label, "select_text", {"text": "Maple Street"}))
+    assert window.typed == {}  # acting on the document left the box: "30" is never committed
+    writer_env.save(tmp_path / "out.docx")
+    saved = load_docx(tmp_path / "out.docx")
+    assert saved.format_at(saved.find("community")).font_size == 4.0
+    assert saved.format_at(saved.find("Maple Street")).font_size != 30.0
 
 
 def test_bad_actions_are_errors_in_the_next_observation(writer_env: WriterEnv, task: Task) -> None:

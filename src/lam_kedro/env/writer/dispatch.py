@@ -63,6 +63,9 @@ HANDLERS: dict[str, Handler] = {
     "summary": lambda w, n, a: None,
 }
 
+#: Functions that only read: they leave the focus where it is.
+_READS = frozenset({"texts", "summary"})
+
 
 def dispatch(action: Action, nodes: Mapping[str, Node], window: WriterWindow) -> Any:
     """Validate ``action`` against the shown controls (``{label: node}``) and run it in ``window``.
@@ -76,4 +79,6 @@ def dispatch(action: Action, nodes: Mapping[str, Node], window: WriterWindow) ->
         raise ActionError(f"no control labelled {action.control_label!r} is visible ({shown})")
     check_function(action.function, str(action.control_label), Spec(node.control_text, node.control_type, ""))
     args = validate_args(action.function, action.args)
+    if node.commit is None and action.function not in _READS:
+        window.leave_box()  # acting anywhere else takes the focus from a toolbar box
     return HANDLERS[ACTIONS[action.function].handlers["writer"]](window, node, args)

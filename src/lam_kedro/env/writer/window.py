@@ -55,6 +55,11 @@ class WriterWindow:
         self.frame: Any = None
         self.menus: list[Node] = []  # the open menu chain, outermost first
         self._searched = False  # the Find and Replace dialog was shown (its options may have changed)
+        # The text typed in a toolbar box and not yet committed, by box: while a person types in a
+        # box it has the focus and the office's status updates (the selection's font size, shown a
+        # moment after a selection changes) do not overwrite it. Under Xvfb the box never has the
+        # focus, so the window keeps the typed text itself; ``leave_box`` forgets it.
+        self.typed: dict[str, str] = {}
         self._window: list[Node] | None = None
         self._toolkit = office.service("com.sun.star.awt.Toolkit")
         self._uitest = office.service("org.libreoffice.uitest.UITest")
@@ -90,6 +95,7 @@ class WriterWindow:
         self.frame.activate()
         self.menus = []
         self._window = None
+        self.typed = {}
         if self._searched:
             self._reset_search_options()
 
@@ -241,6 +247,8 @@ class WriterWindow:
         edit = _edit_of(node, self.roles)
         if not edit.setText(text):
             raise ActionError(f"{node.control_text!r} ({node.control_type}) did not take the text")
+        if node.commit is not None:
+            self.typed = {node.commit: text}
         self.settle()
 
     def _choose(self, node: Node, text: str) -> None:
@@ -277,22 +285,31 @@ class WriterWindow:
 
     def _box_keys(self, node: Node, keys: tuple[tuple[str, str, str], ...]) -> None:
         edit = _edit_of(node, self.roles)
+        box = node.commit or ""
         for mods, name, text in keys:
+            typed = self.typed.get(box, str(edit.getText()))
             if not name and not mods:
-                edit.insertText(text, edit.getCharacterCount())
+                self._type_in_box(edit, box, typed + text)
             elif name == "ENTER" and not mods:
-                command, arg = TOOLBAR_BOXES[node.commit or ""]
-                value: Any = edit.getText().strip()
+                command, arg = TOOLBAR_BOXES[box]
+                value: Any = typed.strip()
                 if arg == "FontHeight.Height":
                     value = points(value, node.control_text)
+                self.typed = {}
                 self._dispatcher.executeDispatch(self.frame, command, "", 0, props(self.uno, **{arg: value}))
             elif name == "BACKSPACE" and not mods:
-                count = edit.getCharacterCount()
-                if count:
-                    edit.deleteText(count - 1, count)
+                self._type_in_box(edit, box, typed[:-1])
             else:
                 raise ActionError(f"the {node.control_text} box takes text, BACKSPACE and ENTER, not {mods}{name}")
         self.settle()
+
+    def _type_in_box(self, edit: Any, box: str, text: str) -> None:
+        edit.setText(text)
+        self.typed = {box: text}
+
+    def leave_box(self) -> None:
+        """The focus leaves the toolbar boxes: what was typed in one and not committed is dropped."""
+        self.typed = {}
 
     def select_text(self, text: str) -> None:
         """Select the first occurrence of ``text`` (case-sensitive), as Word's COM ``Find`` does."""
@@ -309,6 +326,7 @@ class WriterWindow:
             cursor.gotoRange(end.getEnd(), True)
             found = cursor
         self.doc.getCurrentController().select(found)
+        self.settle()  # the toolbars' status updates for the new selection land before the next action
 
     def _find(self, text: str, after: Any) -> Any:
         search = self.doc.createSearchDescriptor()
@@ -322,6 +340,7 @@ class WriterWindow:
             raise ActionError(f"select_table: there is no table {number} (the document has {tables.getCount()})")
         self.close_menus()
         self.doc.getCurrentController().select(tables.getByIndex(number - 1))
+        self.settle()
 
     def insert_table(self, rows: int, columns: int) -> None:
         self.close_menus()
@@ -329,17 +348,21 @@ class WriterWindow:
         table.initialize(rows, columns)
         cursor = self.doc.getCurrentController().getViewCursor()
         cursor.getText().insertTextContent(cursor, table, False)
+        self.settle()
 
     def scroll(self, wheel_dist: int) -> None:
         """Scroll the document's view by ``wheel_dist`` notches (positive: up), as a mouse wheel."""
         cursor = self.doc.getCurrentController().getViewCursor()
         for _ in range(min(abs(wheel_dist), 50)):
             (cursor.screenUp if wheel_dist > 0 else cursor.screenDown)()
+        self.settle()
 
     def read(self, node: Node) -> str:
         """What ``texts()`` gives: the document's text, an edit's text, else the control's name."""
         if node.control_type == "Document":
             return self.text()
+        if node.commit in self.typed:
+            return self.typed[node.commit]
         if node.control_type in ("Edit", "ComboBox"):
             ctx = node.context if node.role == "SPIN_BOX" else _edit_of(node, self.roles)
             return str(ctx.getText())
