@@ -17,6 +17,7 @@ from lam_kedro.agent.policies import StepsPolicy
 from lam_kedro.env.tasks import sample_task
 from lam_kedro.env.types import Action
 from lam_kedro.env.writer import Office, OfficeDied, WriterEnv, WriterUnavailable
+from lam_kedro.env.writer.office import import_uno
 from lam_kedro.env.writer.recipes import writer_solution
 from tests.conftest import REPO
 from tests.env.writer.conftest import require_writer
@@ -123,3 +124,37 @@ def test_loading_uno_leaves_pythons_import_as_it_was() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_an_alert_left_open_is_acknowledged_and_a_vetoed_close_restarts_the_office(tmp_path: Path) -> None:
+    """After an episode, ``reset`` must open the next task whatever the last one left: an alert with
+    only an OK button (Tools > Spelling on a correct text ends in "The spellcheck is complete"), or
+    a document Writer refuses to close (here a close listener vetoes it, as a print job in flight
+    does): the office is restarted, counted as an environment error, and the next episode runs."""
+    uno = import_uno()
+    import unohelper  # noqa: PLC0415  (python3-uno's, loaded by import_uno)
+
+    veto = uno.getClass("com.sun.star.util.CloseVetoException")
+
+    class Veto(unohelper.Base, uno.getClass("com.sun.star.util.XCloseListener")):
+        def queryClosing(self, source, owner):  # noqa: N802 (UNO's name)
+            raise veto("a job in flight", None)
+
+        def notifyClosing(self, source): ...  # noqa: N802
+
+        def disposing(self, source): ...
+
+    office = Office(virtual_display=True)
+    with office, WriterEnv(office=office, work_dir=tmp_path, max_steps=10) as env:
+        task = _bold_task()
+        env.reset(task)
+        win = env.window
+        win._dispatcher.executeDispatch(win.frame, ".uno:SpellingAndGrammarDialog", "", 0, ())
+        office.call(win.settle)
+        env.reset(task)
+        assert env.env_errors == 0 and office.starts == 1           # the alert was acknowledged
+        office.call(lambda: env.window.doc.addCloseListener(Veto()))
+        obs, _ = env.reset(task)
+        assert env.env_errors == 1 and office.starts == 2 and obs.find("Bold") is not None
+        after = run_episode(env, StepsPolicy(writer_solution("bold_text", task.params)), task)
+        assert after.outcome.success, after.outcome.reason

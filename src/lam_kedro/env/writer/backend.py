@@ -99,11 +99,12 @@ class WriterEnv(EpisodeEnv):
             try:
                 self.office.call(partial(_open_and_save, self._win(), self.path, saved), timeout_s=60)
                 break
-            except OfficeDied:
+            except OfficeDied:  # crashed, hung (killed already) or stuck: a fresh office opens the task
                 self.env_errors += 1
                 self.window = None
                 if attempt == 2:
                     raise
+                self.office.close()
         return load_docx(saved)
 
     def _observe(self, error: str | None) -> Observation:

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["INSTALL_HINT", "Office", "OfficeDied", "WriterUnavailable", "import_uno", "writer_available"]
+__all__ = ["INSTALL_HINT", "Office", "OfficeDied", "OfficeStuck", "WriterUnavailable", "import_uno", "writer_available"]
 
 INSTALL_HINT = ("install LibreOffice Writer, its Python-UNO bridge and Xvfb: `bash scripts/setup_writer.sh` "
                 "(Debian/Ubuntu: apt-get install libreoffice-writer python3-uno xvfb)")
@@ -51,6 +51,11 @@ class WriterUnavailable(RuntimeError):
 
 class OfficeDied(RuntimeError):
     """The office crashed or hung during a call; it has been killed (``Office.restart`` starts another)."""
+
+
+class OfficeStuck(OfficeDied):
+    """The office runs but will not leave a state (Writer vetoes closing the document: an alert no
+    button dismisses, a job in flight); the caller restarts it, as after a crash."""
 
 
 def import_uno() -> Any:

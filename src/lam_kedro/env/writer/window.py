@@ -26,7 +26,7 @@ from lam_kedro.env.writer.a11y import (
     menu_nodes,
     window_nodes,
 )
-from lam_kedro.env.writer.office import Office, import_uno
+from lam_kedro.env.writer.office import Office, OfficeStuck, import_uno
 from lam_kedro.env.writer.values import measure, points, props
 
 __all__ = ["DOCX_FILTER", "WriterWindow"]
@@ -115,17 +115,24 @@ class WriterWindow:
         self._searched = False
 
     def close_document(self) -> None:
-        """Close the open document without saving (a dialog left open is cancelled first)."""
+        """Close the open document without saving (a dialog left open is cancelled first, an alert
+        acknowledged). ``OfficeStuck`` when Writer still refuses: the caller restarts the office."""
         if self.doc is None:
             return
         for _ in range(3):
             dialog = self.dialog()
             if dialog is None:
                 break
-            self._press(dialog, ("Cancel", "Close", "No"))
+            self._press(dialog, ("Cancel", "Close", "No", "OK"))
             self.settle()
         try:
             self.doc.close(True)
+        except Exception as err:
+            if not type(err).__name__.endswith("CloseVetoException"):  # pyuno names it com.sun.star.util...
+                raise
+            dialog = self.dialog()
+            shown = f" (the {dialog.getAccessibleName()!r} window is open)" if dialog is not None else ""
+            raise OfficeStuck(f"Writer refused to close the document{shown}: {err}") from None
         finally:
             self.doc = self.frame = None
             self._window = None
@@ -377,9 +384,11 @@ class WriterWindow:
             time.sleep(self.settle_s)
 
     def _press(self, dialog: Any, names: tuple[str, ...]) -> None:
-        for node in dialog_nodes(dialog, self.roles):
-            if node.control_type == "Button" and node.control_text in names:
-                node.context.doAccessibleAction(0)
+        """Press the dialog's first button in ``names`` (in that order of preference)."""
+        buttons = {n.control_text: n for n in dialog_nodes(dialog, self.roles) if n.control_type == "Button"}
+        for name in names:
+            if name in buttons:
+                buttons[name].context.doAccessibleAction(0)
                 return
 
 
