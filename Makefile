@@ -1,4 +1,4 @@
-.PHONY: setup run test lint
+.PHONY: setup run writer-run test lint
 
 setup:
 	@bash scripts/setup.sh
@@ -6,6 +6,9 @@ setup:
 
 run:
 	@bash scripts/run.sh
+
+writer-run:
+	@bash scripts/run_writer.sh
 
 test:
 	@bash scripts/test.sh

@@ -22,7 +22,7 @@ def parameters(env: str) -> dict[str, Any]:
     return dict(loader["parameters"])
 
 
-@pytest.mark.parametrize("env", ["base", "test", "smollm2"])
+@pytest.mark.parametrize("env", ["base", "test", "smollm2", "writer"])
 def test_every_conf_env_validates(env: str) -> None:
     params = parameters(env)
     assert set(params) == set(PARAMETERS)  # a block without a model (or a model without a block) fails here
@@ -145,6 +145,32 @@ def test_paths_are_the_catalogs_not_the_parameters(env: str) -> None:
     assert cat["evaluation_models"]["generations"] == folders  # one place: globals.yml's `models`
     root = "data/06_models/checkpoints" + ("/smollm2" if env == "smollm2" else "")
     assert {cat[f"lam{n}_checkpoints"]["path"] for n in (1, 2, 3)} == {f"{root}/lam{n}" for n in (1, 2, 3)}
+
+
+def _paths(entry: Any) -> list[str]:
+    if isinstance(entry, dict):
+        return [v for k, v in entry.items() if k in ("path", "filepath") and isinstance(v, str)] + \
+            [p for v in entry.values() for p in _paths(v)]
+    return []
+
+
+def test_the_writer_env_writes_beside_the_default_run_never_over_it() -> None:
+    """``--env writer`` builds other data and models: every dataset but the user's own raw files lives
+    under data/writer, its generations are versions of other registered models, in another experiment."""
+    base, writer = catalog("base"), catalog("writer")
+    assert set(base) == set(writer)
+    for name, entry in writer.items():
+        for path in _paths(entry):
+            assert path.startswith("data/writer/") or path.startswith("data/01_raw/"), (name, path)
+        for key in ("registered_model_name", "registered_model"):
+            if key in entry:
+                assert entry[key].startswith("lam-writer") and entry[key] != base[name][key], name
+    assert {p for e in base.values() for p in _paths(e)}.isdisjoint(
+        {p for e in writer.values() for p in _paths(e) if not p.startswith("data/01_raw/")})
+    loader = OmegaConfigLoader(conf_source=str(REPO / "conf"), base_env="base", default_run_env="writer",
+                               config_patterns={"mlflow": ["mlflow*", "mlflow*/**"]})
+    assert loader["mlflow"]["tracking"]["experiment"]["name"] == "lam-writer"
+    assert parameters("writer")["world"]["backend"] == "writer"
 
 
 def test_a_phase_block_may_not_name_its_checkpoint_folder() -> None:
