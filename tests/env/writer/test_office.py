@@ -158,3 +158,35 @@ def test_an_alert_left_open_is_acknowledged_and_a_vetoed_close_restarts_the_offi
         assert env.env_errors == 1 and office.starts == 2 and obs.find("Bold") is not None
         after = run_episode(env, StepsPolicy(writer_solution("bold_text", task.params)), task)
         assert after.outcome.success, after.outcome.reason
+
+
+def test_a_window_that_cannot_be_read_is_read_again_then_the_office_restarts(tmp_path: Path) -> None:
+    """A dialog that rebuilds its page while the tree is walked loses a child mid-read (the Writer
+    run saw ``getAccessibleChild`` return nothing): the observation is read again; a window that
+    still cannot be read ends the episode as an environment error, in a fresh office, never the run."""
+    office = Office(virtual_display=True)
+    with office, WriterEnv(office=office, work_dir=tmp_path, max_steps=10) as env:
+        task = _bold_task()
+        obs, _ = env.reset(task)
+        window = env.window
+        real, calls = window.nodes, []
+
+        def flaky(times: int):
+            def nodes():
+                calls.append(1)
+                if len(calls) <= times:
+                    raise AttributeError("getAccessibleContext")  # what a vanished child gave
+                return real()
+            return nodes
+
+        window.nodes = flaky(1)
+        obs, _, _, truncated, info = env.step(Action(obs.find("Document").label, "select_text", {"text": "Maple"}))
+        assert not truncated and obs.error is None and "env_error" not in info and obs.find("Bold") is not None
+        calls.clear()
+        window.nodes = flaky(2)
+        obs, _, _, truncated, info = env.step(Action(obs.find("Bold").label, "click_input",
+                                                     {"button": "left", "double": False}))
+        assert truncated and "the window cannot be read (AttributeError: getAccessibleContext" in info["env_error"]
+        assert env.env_errors == 1 and office.starts == 2
+        after = run_episode(env, StepsPolicy(writer_solution("bold_text", task.params)), task)
+        assert after.outcome.success, after.outcome.reason

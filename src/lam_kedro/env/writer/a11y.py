@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CONTROL_TYPES", "Node", "Roles", "dialog_nodes", "menu_nodes", "window_nodes"]
+__all__ = ["CONTROL_TYPES", "Node", "Roles", "children", "dialog_nodes", "menu_nodes", "window_nodes"]
 
 #: LibreOffice accessible role name -> the UI Automation control type the observation reports.
 CONTROL_TYPES: dict[str, str] = {
@@ -82,8 +82,16 @@ def clean(name: str) -> str:
     return " ".join(text.rstrip(":").split())
 
 
-def _children(ctx: Any) -> list[Any]:
-    return [ctx.getAccessibleChild(i).getAccessibleContext() for i in range(ctx.getAccessibleChildCount())]
+def children(ctx: Any) -> list[Any]:
+    """The accessible contexts of ``ctx``'s children; a child that is gone by the time it is asked
+    for (a dialog rebuilding its page while it is read) is left out."""
+    out = []
+    for i in range(ctx.getAccessibleChildCount()):
+        child = ctx.getAccessibleChild(i)
+        context = child.getAccessibleContext() if child is not None and hasattr(child, "getAccessibleContext") else None
+        if context is not None:
+            out.append(context)
+    return out
 
 
 #: Toolbar boxes: the panel's name -> the UNO command the box runs with its text on Enter, and its argument.
@@ -105,7 +113,7 @@ def window_nodes(root: Any, roles: Roles) -> list[Node]:
             return
         name = clean(ctx.getAccessibleName())
         if role == "MENU_BAR":
-            out.extend(Node(m, clean(m.getAccessibleName()), "MenuItem", "MENU") for m in _children(ctx))
+            out.extend(Node(m, clean(m.getAccessibleName()), "MenuItem", "MENU") for m in children(ctx))
             return
         if role == "DOCUMENT_TEXT":
             out.append(Node(ctx, "Document", "Document", role))
@@ -117,7 +125,7 @@ def window_nodes(root: Any, roles: Roles) -> list[Node]:
         if role in CONTROL_TYPES and name:
             out.append(Node(ctx, name, CONTROL_TYPES[role], role))
             return
-        for child in _children(ctx):
+        for child in children(ctx):
             walk(child, name if role == "PANEL" and name else panel)
 
     walk(root, "")
@@ -127,7 +135,7 @@ def window_nodes(root: Any, roles: Roles) -> list[Node]:
 def menu_nodes(menu: Any, roles: Roles) -> list[Node]:
     """The items of an open menu (enabled, named: separators are left out)."""
     out = []
-    for item in _children(menu):
+    for item in children(menu):
         role = roles.role(item)
         name = clean(item.getAccessibleName())
         if role in CONTROL_TYPES and name and roles.has(item, roles.enabled):
@@ -154,7 +162,7 @@ def dialog_nodes(dialog: Any, roles: Roles, limit: int = 200) -> list[Node]:
             out.append(Node(ctx, name or "Edit", CONTROL_TYPES[role], role))
         if role in ("TEXT", "LIST_ITEM", "PUSH_BUTTON", "CHECK_BOX", "RADIO_BUTTON"):
             return
-        for child in _children(ctx):
+        for child in children(ctx):
             walk(child)
 
     walk(dialog)

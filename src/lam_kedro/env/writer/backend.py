@@ -33,7 +33,7 @@ from lam_kedro.env.types import Action, Control, Observation, Task
 from lam_kedro.env.uia.backend import prepare_document
 from lam_kedro.env.writer.a11y import Node
 from lam_kedro.env.writer.dispatch import dispatch
-from lam_kedro.env.writer.office import Office, OfficeDied
+from lam_kedro.env.writer.office import Office, OfficeDied, OfficeStuck
 from lam_kedro.env.writer.window import WriterWindow
 
 __all__ = ["WriterEnv"]
@@ -113,7 +113,19 @@ class WriterEnv(EpisodeEnv):
         def read() -> tuple[str, list[Node], str, str]:
             return win.title, win.nodes()[: self.max_controls], win.text(), win.selection()
 
-        title, nodes, text, selection = self.office.call(read)
+        try:
+            title, nodes, text, selection = self.office.call(read)
+        except OfficeDied:
+            raise
+        except Exception as first:  # the window changed while it was read (a dialog rebuilding): read again
+            self.office.call(win.settle)
+            try:
+                title, nodes, text, selection = self.office.call(read)
+            except OfficeDied:
+                raise
+            except Exception as err:
+                raise OfficeStuck(f"the window cannot be read ({type(first).__name__}: {first}; then "
+                                  f"{type(err).__name__}: {err})") from None
         self._nodes = {str(i): node for i, node in enumerate(nodes, start=1)}
         controls = tuple(Control(label, n.control_text, n.control_type) for label, n in self._nodes.items())
         return Observation(title=title, controls=controls, document=text, selection=selection, error=error)
@@ -142,6 +154,17 @@ class WriterEnv(EpisodeEnv):
             raise DocumentUnavailable(f"Writer could not save the document as .docx: {type(err).__name__}: {err}") from err
 
     # ------------------------------------------------------------------ a crashed office ends the episode
+
+    def reset(self, task: Task, seed: int | None = None) -> tuple[Observation, dict[str, Any]]:
+        """``EpisodeEnv.reset``; an office that dies or sticks while the task opens is restarted
+        once (counted in ``env_errors``)."""
+        try:
+            return super().reset(task, seed)
+        except OfficeDied:
+            self.env_errors += 1
+            self.window = None
+            self.office.close()
+            return super().reset(task, seed)
 
     def step(self, action: Action | dict[str, Any]) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
         """``EpisodeEnv.step``; an office that dies during it is restarted and the episode ends,

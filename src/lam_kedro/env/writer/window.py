@@ -21,6 +21,7 @@ from lam_kedro.env.writer.a11y import (
     TOOLBAR_BOXES,
     Node,
     Roles,
+    children,
     clean,
     dialog_nodes,
     menu_nodes,
@@ -260,10 +261,10 @@ class WriterWindow:
 
     def _choose(self, node: Node, text: str) -> None:
         """Select the entry ``text`` of a drop-down list box (its accessible list's child)."""
-        for child in _kids(node.context):
+        for child in children(node.context):
             if self.roles.role(child) != "LIST":
                 continue
-            names = [clean(item.getAccessibleName()) for item in _kids(child)]
+            names = [clean(item.getAccessibleName()) for item in children(child)]
             if text not in names:
                 raise ActionError(f"the {node.control_text} box has no entry {text!r}; it has: {', '.join(names[:30])}")
             child.selectAccessibleChild(names.index(text))
@@ -397,13 +398,9 @@ def _actions(ctx: Any) -> int:
     return int(ctx.getAccessibleActionCount()) if hasattr(ctx, "getAccessibleActionCount") else 0
 
 
-def _kids(ctx: Any) -> list[Any]:
-    return [ctx.getAccessibleChild(i).getAccessibleContext() for i in range(ctx.getAccessibleChildCount())]
-
-
 def _editable(ctx: Any, roles: Roles) -> bool:
     """Whether a combo box has an edit to type in (a drop-down list box has none, or a read-only one)."""
-    return any(roles.role(child) == "TEXT" and hasattr(child, "setText") for child in _kids(ctx))
+    return any(roles.role(child) == "TEXT" and hasattr(child, "setText") for child in children(ctx))
 
 
 def _edit_of(node: Node, roles: Roles) -> Any:
