@@ -10,6 +10,7 @@ import yaml
 
 from lam_kedro.env import builtin_templates
 from lam_kedro.env.tasks import get_family, sample_tasks
+from lam_kedro.project_conf import config_loader
 from tests.conftest import run_cli
 
 INPUTS = {"task_plans_train": "data/05_model_input/task_plans/train.jsonl",
@@ -22,10 +23,9 @@ def _lines(path: Path) -> list[dict]:
 
 def _write_task_plans(project: Path) -> None:
     """Task plans as the task_plans pipeline writes them (half drawn from a template, half plain),
-    at the paths its catalog names; a catalog entry is added when that pipeline has none yet."""
-    catalog: dict = {}
-    for path in (project / "conf/base").glob("catalog*.yml"):
-        catalog.update(yaml.safe_load(path.read_text()) or {})
+    at the paths its catalog names (``${globals:...}`` resolved, as ``kedro run --env test`` reads
+    them); a catalog entry is added when that pipeline has none yet."""
+    catalog: dict = dict(config_loader(project / "conf", "test")[0]["catalog"])
     missing = {name: {"type": "lam_kedro.datasets.JSONLDataset", "filepath": fp, "model": "lam_kedro.agent.schema.TaskPlan"}
                for name, fp in INPUTS.items() if name not in catalog}
     if missing:

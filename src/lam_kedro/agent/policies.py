@@ -9,11 +9,12 @@ an LLM expert) lives with its model and implements the same protocol.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from lam_kedro.agent.prompt import history_slots, parse_action_output, step_messages
+from lam_kedro.agent.prompt import history_slots, parse_action_output, step_messages, strip_step_marker
 from lam_kedro.env.action_table import ACTIONS, REQUIRED, VALID_ON
 from lam_kedro.env.types import Action, Observation, Task, UIStep
 
@@ -23,7 +24,9 @@ __all__ = [
     "StepsPolicy",
     "ScriptedPolicy",
     "RandomPolicy",
+    "align_steps",
     "describe_ui_step",
+    "step_decision",
     "TextPolicy",
     "join_errors",
 ]
@@ -94,6 +97,51 @@ def describe_ui_step(step: UIStep) -> str:
     return f"{step.function} on {name}"
 
 
+def step_decision(step: UIStep, control_text: str) -> str:
+    """What a UI step decides, in the words of the plan-following expert's thoughts
+    (``agent.expert``): ``select '<text>'``, ``press <keys>``, ``type '<text>' into '<box>'``,
+    ``open '<tab>'``, ``click '<control>'``."""
+    if step.function == "select_text":
+        return f"select '{step.args.get('text', '')}'"
+    if step.function == "keyboard_input":
+        return f"press {step.args.get('keys', '')}"
+    if step.function == "set_edit_text":
+        return f"type '{step.args.get('text', '')}' into '{control_text}'"
+    if step.function == "click_input" and step.control_type == "TabItem":
+        return f"open '{control_text}'"
+    return f"click '{control_text}'"
+
+
+def _mention(line: str, step: UIStep, start: int) -> int | None:
+    """Where ``line`` names ``step`` (its control, or the text it selects or types) at or after ``start``."""
+    words = [step.control_text] if step.control_text != "Document" else []
+    words += [str(v).split("\n")[0] for k, v in step.args.items() if k == "text" and v]
+    if step.function == "keyboard_input":  # "{ENTER}" is "Enter" in a plan line
+        words += [k.title() for k in re.findall(r"\{([A-Z]+)\}", str(step.args.get("keys", "")))]
+    found = [m.start() for w in words if w.strip()
+             for m in re.finditer(rf"(?<!\w){re.escape(w)}(?!\w)", line) if m.start() >= start]
+    return min(found) if found else None
+
+
+def align_steps(steps: Sequence[UIStep], plan: Sequence[str]) -> list[int]:
+    """The plan line each of ``steps`` carries out, in order: a step stays on the current line when
+    that line names it (its control, or the text it selects or types) after what the step before
+    it took there, else moves to the next line that names it; a step no line names stays where it
+    is, and steps never go back (``"Choose Format > Page Style..."``, then ``open 'Page'`` is the
+    next line's tab, not the menu item's word). ``[]`` for an empty plan."""
+    if not plan:
+        return []
+    out, line, pos = [], 0, -1
+    for step in steps:
+        at = _mention(plan[line], step, pos + 1)
+        if at is None:
+            later = ((j, _mention(plan[j], step, 0)) for j in range(line + 1, len(plan)))
+            line, at = next(((j, a) for j, a in later if a is not None), (line, pos))
+        pos = at
+        out.append(line)
+    return out
+
+
 class StepsPolicy:
     """Plays ``steps`` in order, resolving each control text (and type) to a visible label.
 
@@ -107,12 +155,20 @@ class StepsPolicy:
         self.finish_last = finish_last
         self._steps: list[UIStep] = list(steps)
         self._plan: list[str] = [describe_ui_step(s) for s in self._steps]
+        self._lines: list[str] = []     # the task's plan, when the steps carry it out (set_steps)
+        self._line_of: list[int] = []   # the plan line each step works on
         self._i = 0
 
-    def set_steps(self, steps: Sequence[UIStep]) -> None:
-        """Replace the script and rewind; used by ``ScriptedPolicy.reset``."""
+    def set_steps(self, steps: Sequence[UIStep], plan: Sequence[str] = ()) -> None:
+        """Replace the script and rewind; used by ``ScriptedPolicy.reset``. With the task's ``plan``
+        (the lines the steps carry out, in order) each decision reads as the plan-following
+        expert's: the thought is the plan line in progress, then ``" Now: "`` and the decision
+        (``click 'Format'``), and ``plan`` lists the lines not yet done, the one in progress first,
+        the convention the action decoder copies (``model.decoder``: ``copy_plan``, ``copy_decision``)."""
         self._steps = list(steps)
         self._plan = [describe_ui_step(s) for s in self._steps]
+        self._lines = list(plan)
+        self._line_of = align_steps(self._steps, self._lines) if self._lines else []
         self._i = 0
 
     def reset(self, task: Task) -> None:
@@ -137,9 +193,14 @@ class StepsPolicy:
         status = step.status
         if self.finish_last and i == n - 1 and status == "CONTINUE":
             status = "FINISH"
+        thought = f"Step {i + 1} of {n}: {self._plan[i]}."
+        if self._line_of:
+            line = strip_step_marker(self._lines[self._line_of[i]])
+            thought = f"{line} Now: {step_decision(step, control.control_text)}."
+            remaining = self._lines[self._line_of[i + 1]:] if i + 1 < n else []
         return Decision(
             action=Action(control.label, step.function, dict(step.args), status),
-            thought=f"Step {i + 1} of {n}: {self._plan[i]}.",
+            thought=thought,
             plan=remaining,
             control_name=control.control_text,
         )
@@ -163,10 +224,10 @@ class ScriptedPolicy(StepsPolicy):
 
     def reset(self, task: Task) -> None:
         # Imported here so the agent package imports before (and without) the task registry.
-        if self.app == "writer":
-            from lam_kedro.env.writer.recipes import writer_solution
+        if self.app == "writer":  # the plan a Writer task follows is its recipe's (env.worlds.world_plan)
+            from lam_kedro.env.writer.recipes import writer_plan, writer_solution
 
-            self.set_steps(writer_solution(task.family, task.params))
+            self.set_steps(writer_solution(task.family, task.params), writer_plan(task.family, task.params))
             return
         from lam_kedro.env.tasks import get_family
 

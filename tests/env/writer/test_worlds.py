@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from lam_kedro.agent.episode import run_episode
 from lam_kedro.agent.policies import ScriptedPolicy
+from lam_kedro.agent.prompt import strip_step_marker
 from lam_kedro.agent.schema import InstantiatedTask
 from lam_kedro.env import WordEnv
 from lam_kedro.env.tasks import sample_task
 from lam_kedro.env.templates import load_template
 from lam_kedro.env.worlds import make_world, runs_in, world_params, world_plan
+from lam_kedro.env.writer import WriterEnv
 from lam_kedro.env.writer.recipes import writer_plan
 from lam_kedro.evaluation.online import ActorSpec, rollout_actor
 from lam_kedro.pipelines.params import validate_parameters
@@ -97,3 +100,24 @@ def test_make_world_builds_a_writer_env_that_opens_a_named_document(tmp_path: Pa
         assert obs.controls and env.path is not None and env.path.suffix == ".docx"
     finally:
         env.close()
+
+
+def test_the_writer_expert_thinks_as_the_plan_following_expert_does(writer_env: WriterEnv) -> None:
+    """The action decoder copies the plan line in progress into the thought, then `` Now: `` and a
+    decision, and the answer's plan is the lines not yet done (model.decoder): the Writer expert's
+    steps, the data Phase 2 learns from in Writer, are written the same way."""
+    for family in ("insert_table", "find_replace", "font_size"):
+        task = _task(family)
+        plan = writer_plan(family, task.params)
+        traj = run_episode(writer_env, ScriptedPolicy("expert", app="writer"), task)
+        assert traj.outcome.success, (family, traj.outcome.reason)
+        lines = [strip_step_marker(p) for p in plan]
+        done = 0
+        for step in traj.steps:
+            line, _, decision = step.thought.partition(" Now: ")
+            assert line in lines[done:] and decision.endswith("."), (family, step.thought)
+            done = lines.index(line, done)
+            assert step.plan == plan[done:] or step.plan == plan[done + 1:], (family, step.plan)
+        assert traj.steps[-1].plan == [] and {strip_step_marker(p) for p in plan} <= {
+            s.thought.partition(" Now: ")[0] for s in traj.steps}
+    assert traj.steps[0].thought.endswith(f"Now: select '{task.params['text']}'.")
