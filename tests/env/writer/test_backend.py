@@ -14,9 +14,9 @@ from lam_kedro.env.tasks import sample_task
 from lam_kedro.env.types import Action, Observation, Task
 from lam_kedro.env.uia import DEFAULT_CONTROL_TYPES
 from lam_kedro.env.writer import WriterEnv
+from lam_kedro.env.writer.a11y import edit_of
 from lam_kedro.env.writer.dispatch import HANDLERS
 from lam_kedro.env.writer.values import measure
-from lam_kedro.env.writer.window import _edit_of
 
 CLICK = {"button": "left", "double": False}
 
@@ -119,7 +119,7 @@ def test_the_font_size_box_keeps_what_was_typed_until_enter(writer_env: WriterEn
     obs = _do(writer_env, obs, "Font Size", "set_edit_text", {"text": "9"}, "ComboBox")
     window = writer_env.window
     box = next(n for n in window.nodes() if n.commit == "Font Size")
-    writer_env.office.call(lambda: _edit_of(box, window.roles).setText("11 pt"))  # the office's late update
+    writer_env.office.call(lambda: edit_of(box, window.roles).setText("11 pt"))  # the office's late update
     obs = _do(writer_env, obs, "Font Size", "keyboard_input", {"keys": "{BACKSPACE}4"}, "ComboBox")
     _, _, _, _, info = writer_env.step(Action(obs.find("Font Size").label, "texts", {}))
     assert info["result"] == "4"

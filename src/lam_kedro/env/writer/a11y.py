@@ -20,7 +20,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CONTROL_TYPES", "Node", "Roles", "children", "dialog_nodes", "menu_nodes", "window_nodes"]
+from lam_kedro.env.actions import ActionError
+
+__all__ = ["CONTROL_TYPES", "Node", "Roles", "action_count", "children", "dialog_nodes", "edit_of", "editable", "menu_nodes", "window_nodes"]
 
 #: LibreOffice accessible role name -> the UI Automation control type the observation reports.
 CONTROL_TYPES: dict[str, str] = {
@@ -167,3 +169,26 @@ def dialog_nodes(dialog: Any, roles: Roles, limit: int = 200) -> list[Node]:
 
     walk(dialog)
     return out
+
+
+def action_count(ctx: Any) -> int:
+    """How many accessible actions a control offers (0 when it offers none at all)."""
+    return int(ctx.getAccessibleActionCount()) if hasattr(ctx, "getAccessibleActionCount") else 0
+
+
+def editable(ctx: Any, roles: Roles) -> bool:
+    """Whether a combo box has an edit to type in (a drop-down list box has none, or a read-only one)."""
+    return any(roles.role(child) == "TEXT" and hasattr(child, "setText") for child in children(ctx))
+
+
+def edit_of(node: Node, roles: Roles) -> Any:
+    """The accessible editable text behind an Edit or a ComboBox (the box's edit child)."""
+    ctx = node.context
+    if roles.role(ctx) == "COMBO_BOX":
+        for child in children(ctx):
+            if roles.role(child) == "TEXT":
+                return child
+        raise ActionError(f"the {node.control_text!r} box has no text to edit")
+    if not hasattr(ctx, "setText"):
+        raise ActionError(f"{node.control_text!r} ({node.control_type}) has no editable text")
+    return ctx

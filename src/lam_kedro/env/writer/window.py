@@ -21,9 +21,12 @@ from lam_kedro.env.writer.a11y import (
     TOOLBAR_BOXES,
     Node,
     Roles,
+    action_count,
     children,
     clean,
     dialog_nodes,
+    edit_of,
+    editable,
     menu_nodes,
     window_nodes,
 )
@@ -199,7 +202,7 @@ class WriterWindow:
         elif node.control_type in ("TabItem", "ListItem"):
             parent = ctx.getAccessibleParent().getAccessibleContext()
             parent.selectAccessibleChild(ctx.getAccessibleIndexInParent())
-            if double and _actions(ctx) > 0:
+            if double and action_count(ctx) > 0:
                 ctx.doAccessibleAction(0)
         elif node.control_type == "Document":
             self.close_menus()
@@ -208,7 +211,7 @@ class WriterWindow:
             ctx.grabFocus()
         else:
             self.close_menus()
-            if _actions(ctx) < 1:
+            if action_count(ctx) < 1:
                 raise ActionError(f"{node.control_text!r} ({node.control_type}) cannot be clicked")
             for _ in range(2 if double else 1):
                 ctx.doAccessibleAction(0)
@@ -249,10 +252,10 @@ class WriterWindow:
             ctx.setCurrentValue(measure(text, str(ctx.getText()), node.control_text))
             self.settle()
             return
-        if node.role == "COMBO_BOX" and not _editable(node.context, self.roles):
+        if node.role == "COMBO_BOX" and not editable(node.context, self.roles):
             self._choose(node, text)  # a drop-down list: choose the entry
             return
-        edit = _edit_of(node, self.roles)
+        edit = edit_of(node, self.roles)
         if not edit.setText(text):
             raise ActionError(f"{node.control_text!r} ({node.control_type}) did not take the text")
         if node.commit is not None:
@@ -292,7 +295,7 @@ class WriterWindow:
         self.settle()
 
     def _box_keys(self, node: Node, keys: tuple[tuple[str, str, str], ...]) -> None:
-        edit = _edit_of(node, self.roles)
+        edit = edit_of(node, self.roles)
         box = node.commit or ""
         for mods, name, text in keys:
             typed = self.typed.get(box, str(edit.getText()))
@@ -372,7 +375,7 @@ class WriterWindow:
         if node.commit in self.typed:
             return self.typed[node.commit]
         if node.control_type in ("Edit", "ComboBox"):
-            ctx = node.context if node.role == "SPIN_BOX" else _edit_of(node, self.roles)
+            ctx = node.context if node.role == "SPIN_BOX" else edit_of(node, self.roles)
             return str(ctx.getText())
         return node.control_text
 
@@ -391,27 +394,3 @@ class WriterWindow:
             if name in buttons:
                 buttons[name].context.doAccessibleAction(0)
                 return
-
-
-def _actions(ctx: Any) -> int:
-    """How many accessible actions a control offers (0 when it offers none at all)."""
-    return int(ctx.getAccessibleActionCount()) if hasattr(ctx, "getAccessibleActionCount") else 0
-
-
-def _editable(ctx: Any, roles: Roles) -> bool:
-    """Whether a combo box has an edit to type in (a drop-down list box has none, or a read-only one)."""
-    return any(roles.role(child) == "TEXT" and hasattr(child, "setText") for child in children(ctx))
-
-
-def _edit_of(node: Node, roles: Roles) -> Any:
-    """The accessible editable text behind an Edit or a ComboBox (the box's edit child)."""
-    ctx = node.context
-    if roles.role(ctx) == "COMBO_BOX":
-        for i in range(ctx.getAccessibleChildCount()):
-            child = ctx.getAccessibleChild(i).getAccessibleContext()
-            if roles.role(child) == "TEXT":
-                return child
-        raise ActionError(f"the {node.control_text!r} box has no text to edit")
-    if not hasattr(ctx, "setText"):
-        raise ActionError(f"{node.control_text!r} ({node.control_type}) has no editable text")
-    return ctx
