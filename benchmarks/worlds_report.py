@@ -137,8 +137,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--word", type=Path, default=Path("data/08_reporting"))
     parser.add_argument("--writer", type=Path, default=Path("data/writer/08_reporting"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/worlds"))
+    parser.add_argument("--word-label", default=None, help="how the report names the Word run (default: its folder)")
+    parser.add_argument("--writer-label", default=None, help="how the report names the Writer run (default: its folder)")
     args = parser.parse_args(argv)
     word, writer = world_summary(args.word), world_summary(args.writer)
+    word["folder"] = args.word_label or word["folder"]
+    writer["folder"] = args.writer_label or writer["folder"]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps({"word": word, "writer": writer}, indent=2) + "\n")
     args.out.with_suffix(".md").write_text(markdown(word, writer))
