@@ -48,7 +48,10 @@ def _table(folder: Path) -> dict[tuple[str, str], dict[str, str]]:
 
 def _families(folder: Path) -> dict[tuple[str, str], tuple[int, int]]:
     """``(family, actor) -> (successes, tasks)`` of the online evaluation."""
-    with (folder / "evaluation_families.csv").open(newline="") as fh:
+    path = folder / "evaluation_families.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run that world's evaluation first")
+    with path.open(newline="") as fh:
         return {(r["family"], r["actor"]): (int(r["successes"]), int(r["tasks"])) for r in csv.DictReader(fh)}
 
 
@@ -68,6 +71,14 @@ def world_summary(folder: Path) -> dict[str, Any]:
         "evaluation": {f"{s}.{m}": {a: table.get((s, m), {}).get(a, "") for a in ACTORS} for s, m, _ in ROWS},
         "families": {f"{f}|{a}": v for (f, a), v in _families(folder).items()},
     }
+
+
+def _number(cell: str) -> float:
+    """A table cell as a number; an empty or ``skipped`` cell (a generation without a model) is 0."""
+    try:
+        return float(cell)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _pct(n: int, d: int) -> str:
@@ -118,7 +129,7 @@ def plot(word: dict[str, Any], writer: dict[str, Any], out: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 4))
     width = 0.38
     for i, (name, data) in enumerate((("simulated Word", word), ("LibreOffice Writer", writer))):
-        vals = [float(data["evaluation"]["online.task_success_rate"][a] or 0) for a in ACTORS]
+        vals = [_number(data["evaluation"]["online.task_success_rate"][a]) for a in ACTORS]
         xs = [j + (i - 0.5) * width for j in range(len(ACTORS))]
         bars = ax.bar(xs, vals, width, label=name)
         ax.bar_label(bars, fmt="%.0f", fontsize=8)

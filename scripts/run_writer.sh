@@ -9,7 +9,8 @@ bash scripts/setup_writer.sh
 export KEDRO_DISABLE_TELEMETRY=1 DVC_NO_ANALYTICS=1 MPLBACKEND=Agg
 export PATH="$PWD/.venv/bin:$PATH"
 kedro run --env writer "$@"
-if [ -f data/08_reporting/evaluation_table.csv ]; then
+kedro run --env writer --pipelines evaluation   # `kedro run` leaves evaluation out (pipeline_registry.py)
+if [ -f data/08_reporting/evaluation_table.csv ] && [ -f data/writer/08_reporting/evaluation_table.csv ]; then
   python benchmarks/worlds_report.py
 else
   echo "run_writer: no default run's report in data/08_reporting yet: \`make run\`, then" \

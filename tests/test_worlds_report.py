@@ -34,14 +34,14 @@ def _folder(root: Path, online: list[float], expert: tuple[int, int], solved: in
 def test_the_report_puts_each_worlds_numbers_side_by_side(tmp_path: Path) -> None:
     word = _folder(tmp_path / "word", [0.0, 70.0, 70.5, 71.5, 74.0, 0.0], (2877, 3688), 26,
                    {"bold_text": 2, "page_color": 1})
-    writer = _folder(tmp_path / "writer", [0.0, 50.0, 55.0, 56.0, 90.0, 0.0], (350, 391), 3,
+    writer = _folder(tmp_path / "writer", ["skipped", 50.0, 55.0, 56.0, 90.0, 0.0], (350, 391), 3,
                      {"bold_text": 1, "font_size": 2})
     out = tmp_path / "results" / "worlds"
     main(["--word", str(word), "--writer", str(writer), "--out", str(out)])
     md = out.with_suffix(".md").read_text()
     assert "| expert trajectories solved | 2877 / 3688 (78.0 %) | 350 / 391 (89.5 %) |" in md
     assert "| Online task success (%) | Word | 0.0 | 70.0 | 70.5 | 71.5 | 74.0 | 0.0 |" in md
-    assert "| Online task success (%) | Writer | 0.0 | 50.0 | 55.0 | 56.0 | 90.0 | 0.0 |" in md
+    assert "| Online task success (%) | Writer | skipped | 50.0 | 55.0 | 56.0 | 90.0 | 0.0 |" in md
     assert "| Phase 3: expert-failed tasks LAM2 solved | 26 / 30 (86.7 %) | 3 / 30 (10.0 %) |" in md
     assert "| bold_text | 2/2 | 1/2 | 2/2 | 1/2 |" in md          # only the families both worlds ran
     assert "page_color" not in md and "font_size" not in md

@@ -187,7 +187,7 @@ class StepsPolicy:
             kind = f" ({step.control_type})" if step.control_type else ""
             return _fail(
                 f'Step {i + 1} of {n} needs the control "{step.control_text}"{kind}, but it is not visible.',
-                remaining,
+                self._lines[self._line_of[i]:] if self._line_of else remaining,
             )
         self._i += 1
         status = step.status

@@ -33,10 +33,16 @@ from lam_kedro.env.types import Action, Control, Observation, Task
 from lam_kedro.env.uia.backend import prepare_document
 from lam_kedro.env.writer.a11y import Node
 from lam_kedro.env.writer.dispatch import dispatch
-from lam_kedro.env.writer.office import Office, OfficeDied, OfficeStuck
+from lam_kedro.env.writer.office import Office, OfficeDied, OfficeStuck, _uno_error
 from lam_kedro.env.writer.window import WriterWindow
 
 __all__ = ["WriterEnv"]
+
+
+def _vanished(err: BaseException) -> bool:
+    """An error reading the window that a control gone mid-read gives (a missing accessible
+    child's attribute, or the office's own exception), not a bug of ours."""
+    return isinstance(err, AttributeError) or _uno_error(err)
 
 
 def _open_and_save(win: WriterWindow, path: Path, saved: Path) -> None:
@@ -71,6 +77,7 @@ class WriterEnv(EpisodeEnv):
         self.path: Path | None = None
         self.env_errors = 0
         self._nodes: dict[str, Node] = {}
+        self._open_failed = False
 
     # ------------------------------------------------------------------ the backend (EpisodeEnv's hooks)
 
@@ -103,6 +110,7 @@ class WriterEnv(EpisodeEnv):
                 self.env_errors += 1
                 self.window = None
                 if attempt == 2:
+                    self._open_failed = True  # retried here already: reset does not retry again
                     raise
                 self.office.close()
         return load_docx(saved)
@@ -118,12 +126,16 @@ class WriterEnv(EpisodeEnv):
         except OfficeDied:
             raise
         except Exception as first:  # the window changed while it was read (a dialog rebuilding): read again
+            if not _vanished(first):
+                raise
             self.office.call(win.settle)
             try:
                 title, nodes, text, selection = self.office.call(read)
             except OfficeDied:
                 raise
             except Exception as err:
+                if not _vanished(err):
+                    raise
                 raise OfficeStuck(f"the window cannot be read ({type(first).__name__}: {first}; then "
                                   f"{type(err).__name__}: {err})") from None
         self._nodes = {str(i): node for i, node in enumerate(nodes, start=1)}
@@ -158,10 +170,13 @@ class WriterEnv(EpisodeEnv):
     def reset(self, task: Task, seed: int | None = None) -> tuple[Observation, dict[str, Any]]:
         """``EpisodeEnv.reset``; an office that dies or sticks while the task opens is restarted
         once (counted in ``env_errors``)."""
+        self._open_failed = False
         try:
             return super().reset(task, seed)
         except OfficeDied:
-            self.env_errors += 1
+            if self._open_failed:  # opening the task failed twice already (counted there)
+                raise
+            self.env_errors += 1  # the task opened, but its first observation could not be read
             self.window = None
             self.office.close()
             return super().reset(task, seed)
