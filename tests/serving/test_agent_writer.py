@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from lam_kedro.agent.schema import Trajectory
 from lam_kedro.console import main
 from lam_kedro.env import load_docx, sample_task
-from lam_kedro.env.writer.recipes import writer_solution
+from lam_kedro.env.writer.recipes import writer_plan, writer_solution
 from tests.env.writer.conftest import require_writer
 
 
@@ -28,6 +28,8 @@ def test_the_scripted_expert_plays_a_task_in_writer_and_saves_the_docx(tmp_path:
     assert [c["control_text"] for c in traj.steps[1].observation["controls"]][:2] == ["File", "Edit"]
     saved = load_docx(out / "result.docx")
     assert saved.paragraphs()[task.params["paragraph"]].fmt.alignment == "center"
+    plan = writer_plan("align_center", task.params)  # Writer's menus, not Word's ribbon
+    assert traj.task.plan == plan and traj.steps[1].thought.startswith(plan[1][3:] + " Now: click 'Format'")
 
 
 def test_a_family_without_a_writer_recipe_is_a_usage_error(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ each: 0 done (the checker agrees, or there is no checker), 1 the checker says th
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -48,6 +49,7 @@ from lam_kedro.agent.schema import Trajectory
 from lam_kedro.env.action_table import FUNCTIONS
 from lam_kedro.env.episode import NO_CHECKER
 from lam_kedro.env.safe_paths import UnsafePathError, confined
+from lam_kedro.env.worlds import runs_in, world_plan
 from lam_kedro.model.policy import decode_config
 from lam_kedro.serving.agent_env import BACKENDS, episode_env, require_solution
 from lam_kedro.serving.agent_tasks import DEFAULT_TEMPLATE, Resolved, resolve_task
@@ -318,6 +320,10 @@ def agent_command(
         generate = inner.generate
         click.echo(f"policy: {inner.name} ({'constrained' if decode.constrained else 'plain'} decoding)")
 
+    world = {"backend": BACKENDS[backend]}
+    if resolved.task.family and runs_in(world, resolved.task.family) is None:  # in Writer: its recipe's plan
+        plan_in_world = world_plan(world, resolved.task.family, resolved.task.params, resolved.task.plan)
+        resolved = dataclasses.replace(resolved, task=resolved.task.model_copy(update={"plan": plan_in_world}))
     plan, plan_source = _choose_plan(resolved, plans, plan_from, settings, generate)
     task = resolved.task.model_copy(update={"plan": plan})
     if policy != "scripted":
