@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from lam_kedro.agent.policies import Decision
+from lam_kedro.agent.policies import Decision, decision_words
 from lam_kedro.agent.prompt import strip_step_marker
 from lam_kedro.env.types import Action, Control, Observation, Task
 
@@ -365,14 +365,10 @@ def _decision(intent: Intent, control: Control, args: Mapping[str, Any]) -> str:
     plan step just before it chooses the control: the control's name is then a copy, not a recall.
     """
     if intent.kind == "select":
-        return f"select '{args['text']}'"
-    if intent.kind == "keys":
-        return f"press {intent.value}"
-    if intent.kind == "type":
-        return f"type '{intent.value}' into '{control.control_text}'"
-    if intent.types == _TAB:
-        return f"open '{control.control_text}'"
-    return f"click '{control.control_text}'"
+        return decision_words("select", value=args["text"])
+    if intent.kind in ("keys", "type"):
+        return decision_words("press" if intent.kind == "keys" else "type", control.control_text, intent.value)
+    return decision_words("open" if intent.types == _TAB else "click", control.control_text)
 
 
 class PlanFollowingExpert:

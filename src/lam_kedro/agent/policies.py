@@ -25,6 +25,7 @@ __all__ = [
     "ScriptedPolicy",
     "RandomPolicy",
     "align_steps",
+    "decision_words",
     "describe_ui_step",
     "step_decision",
     "TextPolicy",
@@ -97,19 +98,26 @@ def describe_ui_step(step: UIStep) -> str:
     return f"{step.function} on {name}"
 
 
+def decision_words(verb: str, control_text: str = "", value: str = "") -> str:
+    """A thought's decision (its end after ``" Now: "``), the words the action decoder copies:
+    ``select '<text>'``, ``press <keys>``, ``type '<text>' into '<box>'``, ``open '<tab>'``,
+    ``click '<control>'``. Both experts write it (``agent.expert``, ``step_decision``)."""
+    if verb == "select":
+        return f"select '{value}'"
+    if verb == "press":
+        return f"press {value}"
+    if verb == "type":
+        return f"type '{value}' into '{control_text}'"
+    return f"{verb} '{control_text}'"
+
+
+_VERBS = {"select_text": ("select", "text"), "keyboard_input": ("press", "keys"), "set_edit_text": ("type", "text")}
+
+
 def step_decision(step: UIStep, control_text: str) -> str:
-    """What a UI step decides, in the words of the plan-following expert's thoughts
-    (``agent.expert``): ``select '<text>'``, ``press <keys>``, ``type '<text>' into '<box>'``,
-    ``open '<tab>'``, ``click '<control>'``."""
-    if step.function == "select_text":
-        return f"select '{step.args.get('text', '')}'"
-    if step.function == "keyboard_input":
-        return f"press {step.args.get('keys', '')}"
-    if step.function == "set_edit_text":
-        return f"type '{step.args.get('text', '')}' into '{control_text}'"
-    if step.function == "click_input" and step.control_type == "TabItem":
-        return f"open '{control_text}'"
-    return f"click '{control_text}'"
+    """What a UI step decides, in the plan-following expert's words (``decision_words``)."""
+    verb, arg = _VERBS.get(step.function, ("open" if step.control_type == "TabItem" else "click", ""))
+    return decision_words(verb, control_text, str(step.args.get(arg, "")) if arg else "")
 
 
 def _mention(line: str, step: UIStep, start: int) -> int | None:
