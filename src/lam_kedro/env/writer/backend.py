@@ -121,23 +121,21 @@ class WriterEnv(EpisodeEnv):
         def read() -> tuple[str, list[Node], str, str]:
             return win.title, win.nodes()[: self.max_controls], win.text(), win.selection()
 
-        try:
-            title, nodes, text, selection = self.office.call(read)
-        except OfficeDied:
-            raise
-        except Exception as first:  # the window changed while it was read (a dialog rebuilding): read again
-            if not _vanished(first):
-                raise
-            self.office.call(win.settle)
+        first: BaseException | None = None
+        for attempt in (1, 2):  # the window may change while it is read (a dialog rebuilding): read again
             try:
                 title, nodes, text, selection = self.office.call(read)
+                break
             except OfficeDied:
                 raise
             except Exception as err:
                 if not _vanished(err):
                     raise
-                raise OfficeStuck(f"the window cannot be read ({type(first).__name__}: {first}; then "
-                                  f"{type(err).__name__}: {err})") from None
+                if attempt == 2:
+                    raise OfficeStuck(f"the window cannot be read ({type(first).__name__}: {first}; then "
+                                      f"{type(err).__name__}: {err})") from None
+                first = err
+                self.office.call(win.settle)
         self._nodes = {str(i): node for i, node in enumerate(nodes, start=1)}
         controls = tuple(Control(label, n.control_text, n.control_type) for label, n in self._nodes.items())
         return Observation(title=title, controls=controls, document=text, selection=selection, error=error)
