@@ -21,7 +21,7 @@ class Phase2Training(SFTTrainingParams):
 
     seed: int = 0
     eval_fraction: float = Field(0.05, ge=0, lt=1)
-    max_train_rows: int | None = Field(6000, ge=0)
+    max_train_rows: int | None = Field(None, ge=0)
     max_eval_rows: int | None = Field(128, ge=0)
 
 
