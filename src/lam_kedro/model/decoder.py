@@ -49,6 +49,7 @@ from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.decisions import ThoughtDecision, ThoughtDecisions
 from lam_kedro.model.generation import encode_prompt, make_generate
 from lam_kedro.model.grammar import DecodeStats, JsonGrammar, in_json, vocab
+from lam_kedro.model.prefix_caches import PrefixCaches
 from lam_kedro.model.reading import plan_quotes, requested_names
 from lam_kedro.model.scoring import TokenScoring
 
@@ -104,6 +105,9 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
         read_document: with ``copy_values`` and ``named_controls``, a ``select`` reads its text off the
             document the observation shows (``PromptSlots.document``) as the plan step says
             (``document_selections``); the model does not read the document.
+        prefix_caches: with ``prefix_cache``, a pool of other prompts' KV caches (shared by a server's
+            replicas, ``model.prefix_caches``): a step prompt starts from the one sharing the longest
+            prefix, not only from this decoder's previous prompt.
     """
 
     def __init__(
@@ -124,6 +128,7 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
         copy_values: bool = True,
         named_controls: bool = True,
         read_document: bool = True,
+        prefix_caches: PrefixCaches | None = None,
     ) -> None:
         functions = tuple(ACTIONS) if functions is None else functions
         unknown = [f for f in functions if f not in ACTIONS]
@@ -148,6 +153,7 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
         self.copy_values = bool(copy_values)
         self.named_controls = bool(named_controls)
         self.read_document = bool(read_document)
+        self._pool = prefix_caches
         self._document: str | None = None
         self._step = ""
         self._request = ""
@@ -276,7 +282,7 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
             ids = ids[-(self._limit - self.max_new_tokens - 64):]
         self._stats.prompt_tokens = len(ids)
         self._cache = None  # a plan prompt shares no prefix with the step prompts
-        self._prefill(ids)
+        self._prefill(ids, pooled=False)
         quotes = plan_quotes(request)
         texts, special = self._vocab.texts, self._vocab.special
         closings = ('".', '" ')  # how a plan's quote is closed, as the model writes it (one token each)

@@ -30,6 +30,7 @@ from lam_kedro.env.action_table import FUNCTIONS
 from lam_kedro.env.types import Task
 from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.config import config_errors
+from lam_kedro.model.prefix_caches import PrefixCaches
 
 __all__ = ["DecodeConfig", "decode_config", "lam_generate", "lam_policy"]
 
@@ -78,6 +79,11 @@ class DecodeConfig(BaseModel):
     top_k: int = Field(64, ge=1, description="model's best tokens checked against the grammar per step")
     prefix_cache: bool = Field(True, description="reuse the KV cache of the prompt prefix shared with the "
                                                  "previous step")
+    prefix_cache_pool: int = Field(0, ge=0, description="with prefix_cache: KV caches of other prompts kept, one "
+                                                        "pool shared by a server's decoder replicas, so each "
+                                                        "client's next step finds its own previous one "
+                                                        "(model.prefix_caches; lam serve --prefix-caches); 0: only "
+                                                        "the decoder's own previous prompt")
 
     @field_validator("functions", mode="before")
     @classmethod
@@ -92,7 +98,7 @@ class DecodeConfig(BaseModel):
         """The keyword arguments of the decoder this config selects."""
         if not self.constrained:
             return self.model_dump(include={"max_new_tokens", "do_sample", "temperature", "top_p", "seed"})
-        return self.model_dump(exclude={"constrained", "top_p"})
+        return self.model_dump(exclude={"constrained", "top_p", "prefix_cache_pool"})
 
 
 def decode_config(raw: DecodeConfig | Mapping[str, Any] | None, where: str = "decode") -> DecodeConfig:
@@ -108,11 +114,13 @@ def decode_config(raw: DecodeConfig | Mapping[str, Any] | None, where: str = "de
 
 
 def lam_generate(bundle: ModelBundle, decode: DecodeConfig | Mapping[str, Any] | None = None,
-                 seed: int | None = None) -> Generate:
+                 seed: int | None = None, prefix_caches: PrefixCaches | None = None) -> Generate:
     """``generate(messages) -> text`` over ``bundle`` as ``decode`` says; ``seed`` overrides ``decode.seed``.
 
     Constrained (the default): an ``ActionDecoder``, which decodes a step prompt's action under the
     grammar and anything else (a plan prompt) plainly and greedily. Unconstrained: ``make_generate``.
+    ``prefix_caches``: the pool replicas share (default: a pool of ``decode.prefix_cache_pool``
+    entries of its own, none when 0).
     """
     cfg = decode_config(decode)
     kwargs = cfg.decoder_kwargs()
@@ -121,7 +129,9 @@ def lam_generate(bundle: ModelBundle, decode: DecodeConfig | Mapping[str, Any] |
     if cfg.constrained:
         from lam_kedro.model.decoder import ActionDecoder
 
-        return ActionDecoder(bundle, **kwargs)
+        if prefix_caches is None and cfg.prefix_cache_pool:
+            prefix_caches = PrefixCaches(cfg.prefix_cache_pool)
+        return ActionDecoder(bundle, **kwargs, prefix_caches=prefix_caches)
     from lam_kedro.model.generation import make_generate
 
     return make_generate(bundle, **kwargs)

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import torch
 
+from lam_kedro.model.prefix_caches import shared_prefix
+
 __all__ = ["TokenScoring"]
 
 
@@ -176,12 +178,12 @@ class TokenScoring:
         if extra > 0:
             self._cache.crop(-extra)
 
-    def _prefill(self, ids: list[int]) -> None:
+    def _prefill(self, ids: list[int], pooled: bool = True) -> None:
         reuse = 0
+        if self.prefix_cache and pooled and self._pool is not None:  # the pool's best match (maybe our own)
+            self._prompt_ids, self._cache = self._pool.swap(ids, self._prompt_ids, self._cache)
         if self.prefix_cache and self._cache is not None:
-            limit = min(len(ids), len(self._prompt_ids)) - 1  # at least one token is fed for logits
-            while reuse < limit and ids[reuse] == self._prompt_ids[reuse]:
-                reuse += 1
+            reuse = shared_prefix(ids, self._prompt_ids)
         if reuse > 0:
             self._crop_to(reuse)
         else:

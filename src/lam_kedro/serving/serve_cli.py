@@ -89,12 +89,16 @@ def ufo_config_lines(base_url: str, model_name: str, auth: bool, version: str = 
                    "answered FAIL (no progress); 0 switches it off")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="decoder replicas over the one loaded model: that many requests generate at once")
+@click.option("--prefix-caches", default=32, show_default=True, type=click.IntRange(0, 4096),
+              help="KV caches of earlier prompts kept, shared by the workers: each client's next step reuses its "
+                   "previous one's prefix instead of another client's (about one per concurrent client); 0: each "
+                   "worker keeps only its own previous prompt")
 @click.option("--request-timeout", default=300.0, show_default=True, type=click.FloatRange(min=0),
               help="seconds a request may wait and generate before it is answered 504; 0: no limit")
 def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_auth: bool,
                   constrained: bool | None, max_body_bytes: int, max_new_tokens: int | None, tracking_uri: str | None, model_name: str,
                   log_level: str, ufo_dialect: str, safety_config: Path | None, allow: tuple[str, ...],
-                  repeat_ttl: float, workers: int, request_timeout: float) -> None:
+                  repeat_ttl: float, workers: int, prefix_caches: int, request_timeout: float) -> None:
     """Serve a LAM as an OpenAI-compatible chat-completions endpoint (UFO's AppAgent model).
 
     Requires an API key (--api-key or LAM_API_KEY) unless --no-auth is given. See docs/serving.md.
@@ -112,6 +116,7 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
                     fg="yellow", err=True)
 
     from lam_kedro.model.policy import decode_config
+    from lam_kedro.model.prefix_caches import PrefixCaches
     from lam_kedro.serving.project_conf import agent_settings
     from lam_kedro.serving.safety import SafetyConfig
 
@@ -124,6 +129,7 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
     updates: dict[str, Any] = {k: v for k, v in {"constrained": constrained, "max_new_tokens": max_new_tokens}.items()
                                if v is not None}
     updates["functions"] = tuple(safety.allowed_functions)
+    updates["prefix_cache_pool"] = prefix_caches
     try:
         decode = decode_config({**agent_settings().decode.model_dump(), **updates}, "lam serve")
     except ValueError as err:
@@ -141,7 +147,8 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
     except ModelNotFoundError as err:
         raise click.ClickException(str(err)) from err
     try:
-        replicas = [lam_generate(bundle, decode) for _ in range(workers)]
+        pool = PrefixCaches(decode.prefix_cache_pool) if decode.prefix_cache_pool else None
+        replicas = [lam_generate(bundle, decode, prefix_caches=pool) for _ in range(workers)]
     except ImportError as err:
         raise click.ClickException(
             f"constrained decoding is not available ({err}); start with --no-constrained"

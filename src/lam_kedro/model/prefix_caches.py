@@ -1,0 +1,99 @@
+"""KV caches of earlier prompts, kept for the decoders of a server with many clients.
+
+An ``ActionDecoder`` keeps the KV cache of its previous prompt and feeds only what the next prompt
+does not share with it (an agent's consecutive steps share the system prompt, the control list and
+the request). A server whose clients' requests interleave breaks that: the previous prompt is
+another client's, and every request pays its whole prompt again (at 16 clients, about 1.5x the
+CPU of a step whose episode prefix is cached). ``PrefixCaches`` keeps the caches of the last
+``entries`` prompts; before it feeds a prompt, a decoder hands in its own cache and takes back the
+one whose prompt shares the longest prefix with the new one (a copy of that shared part: the
+entry stays for others), so each client's next step finds its own previous step. The decoder
+replicas of one server share one pool; an entry in it is never changed, a decoder works on its
+own copy, so no cache is ever used by two requests at once.
+
+``DecodeConfig.prefix_cache_pool`` sizes it (0, the default: no pool, each decoder reuses only its
+own previous prompt, as every episode runner does); ``lam serve --prefix-caches N`` sets it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["PrefixCaches", "copy_prefix", "shared_prefix"]
+
+
+def shared_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens of a cached prompt ``b`` a new prompt ``a`` can reuse: those they share,
+    short of the shorter one's last (at least one token is fed, for the next token's logits)."""
+    n = 0
+    limit = min(len(a), len(b)) - 1
+    while n < limit and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def copy_prefix(cache: Any, length: int) -> Any | None:
+    """A copy of the first ``length`` positions of a ``transformers.DynamicCache`` (``None``: another kind)."""
+    from transformers import DynamicCache
+
+    layers = getattr(cache, "layers", None)
+    if type(cache) is not DynamicCache or not layers or any(type(layer).__name__ != "DynamicLayer" for layer in layers):
+        return None
+    out = DynamicCache()
+    for i, layer in enumerate(layers):
+        out.update(layer.keys[..., :length, :].clone(), layer.values[..., :length, :].clone(), i)
+    return out
+
+
+class PrefixCaches:
+    """A thread-safe pool of ``(prompt token ids, KV cache)`` entries, the most recently used kept.
+
+    ``swap(ids, own_ids, own_cache)`` puts the caller's entry in and hands back the entry whose
+    prompt shares the longest prefix with ``ids`` (``shared_prefix``), possibly the caller's own, with
+    a copy of the shared part of its cache: the entry stays for other prompts that share it (a cache
+    that ``copy_prefix`` cannot copy is handed over whole and leaves the pool). ``hits``, ``misses``
+    and ``reused_tokens`` count what was found.
+    """
+
+    def __init__(self, entries: int) -> None:
+        if entries < 1:
+            raise ValueError(f"a prefix cache pool holds at least 1 entry, got {entries}")
+        self.entries = int(entries)
+        self._lock = threading.Lock()
+        self._items: list[tuple[list[int], Any]] = []  # least recently used first
+        self.hits = 0
+        self.misses = 0
+        self.reused_tokens = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def swap(self, ids: Sequence[int], own_ids: list[int], own_cache: Any) -> tuple[list[int], Any]:
+        """``(prompt ids, cache)`` of the entry sharing most with ``ids`` (``([], None)``: none shares a token)."""
+        with self._lock:
+            if own_cache is not None:
+                self._items.append((own_ids, own_cache))
+            best, best_len = -1, 0
+            for i, (prompt, _cache) in enumerate(self._items):
+                n = shared_prefix(ids, prompt)
+                if n > best_len or (n == best_len and n > 0):  # ties: the most recent
+                    best, best_len = i, n
+            if best < 0:
+                self.misses += 1
+                found: tuple[list[int], Any] = ([], None)
+            else:
+                self.hits += 1
+                self.reused_tokens += best_len
+                found = self._items.pop(best)
+                copy = copy_prefix(found[1], best_len)
+                if copy is not None:  # the entry stays (most recently used); the caller gets its own copy
+                    self._items.append(found)
+                    found = (found[0], copy)
+            del self._items[: max(len(self._items) - self.entries, 0)]
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
