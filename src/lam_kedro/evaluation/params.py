@@ -47,7 +47,7 @@ class OnlineParams(_Strict):
     selection: Literal["stratified", "first"] = Field(
         "stratified", description="which max_tasks: `stratified` (every family first, then a seeded fill) or `first`")
     min_per_family: int = Field(2, ge=1, description="stratified: tasks each family gets before the fill")
-    workers: int = Field(1, ge=1, description="processes per actor; results are the same for any value")
+    workers: int = Field(2, ge=1, description="processes per actor; results are the same for any value")
     chunk_size: int = Field(8, ge=1)
     use_task_plan: bool = Field(True, description="the task's plan fills the first <Previous Plans:>, as in training")
     baselines: list[str] = Field(default_factory=lambda: ["expert", "random"])
