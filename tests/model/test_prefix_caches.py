@@ -65,30 +65,63 @@ def test_a_kv_cache_is_copied_and_its_entry_stays():
     assert copy_prefix("not a cache", 3) is None
 
 
+def _kv(n: int, value: float) -> DynamicCache:
+    cache = DynamicCache()
+    cache.update(torch.full((1, 1, n, 1), value), torch.zeros(1, 1, n, 1), 0)
+    return cache
+
+
 def test_pool_is_safe_across_threads():
+    """Six threads share prefixes through one pool: each gets a copy as long as the shared part, extends
+    it as a decoder does, and no entry in the pool is ever changed."""
     pool = PrefixCaches(4)
-    held: list[str] = []
-    lock = threading.Lock()
+    failures: list[str] = []
 
     def worker(k: int) -> None:
-        own_ids, own = [k, k, k, k], f"cache{k}"
-        for _ in range(500):
-            own_ids, own = pool.swap([k, k, k], own_ids, own)
-            with lock:
-                assert own is None or own not in held  # never handed to two holders
-                if own is not None:
-                    held.append(own)
-            with lock:
-                if own is not None:
-                    held.remove(own)
-            own_ids, own = ([k, k, k, k], f"cache{k}") if own is None else (own_ids, own)
+        own_ids, own = [0, 0, 0, k, k], _kv(5, float(k))
+        for step in range(300):
+            ids = [0, 0, 0, k, k, step % 3]
+            got_ids, got = pool.swap(ids, own_ids, own)
+            if got is not None:
+                if got.get_seq_length() != shared_prefix(ids, got_ids):
+                    failures.append(f"worker {k}: {got.get_seq_length()} positions for {got_ids} -> {ids}")
+                got.update(torch.full((1, 1, 1, 1), -1.0), torch.zeros(1, 1, 1, 1), 0)  # the holder extends it
+            own_ids, own = ids, _kv(len(ids), float(k))  # what a decoder hands back: its prompt's cache
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(6)]
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(1, 7)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(pool) <= 4
+    assert not failures, failures[:3]
+    assert pool.hits > 0 and len(pool) <= 4
+    for ids, cache in pool._items:  # no holder's -1 ever reached an entry
+        assert cache.get_seq_length() == len(ids) and bool((cache.layers[0].keys >= 0).all())
+
+
+def test_a_failed_prefill_never_leaves_a_cache_that_claims_its_prompt(bundle):
+    episodes = _episode_prompts(bundle, n_tasks=1)
+    first, second = episodes[0][0], episodes[0][1]
+    pool = PrefixCaches(4)
+    decoder = ActionDecoder(bundle, max_new_tokens=64, prefix_caches=pool)
+    decoder(first)
+    real, failed = decoder._forward, []
+
+    def flaky(ids):
+        if not failed:
+            failed.append(len(ids))
+            raise MemoryError("out of memory (injected)")
+        return real(ids)
+
+    decoder._forward = flaky
+    with pytest.raises(MemoryError):
+        decoder(second)
+    assert decoder._cache is None and decoder._prompt_ids == []  # nothing half-fed goes back to the pool
+    for ids, cache in pool._items:
+        assert cache.get_seq_length() >= len(ids)
+    assert decoder(second) == ActionDecoder(bundle, max_new_tokens=64)(second)
+    assert pool.swap([-1, -2, -3], [-1, -2, -3, -4], _kv(2, 0.0)) == ([], None)  # a short cache is not kept either
+    assert all(ids != [-1, -2, -3, -4] for ids, _ in pool._items)
 
 
 class _Recorder:

@@ -34,17 +34,32 @@ def shared_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     return n
 
 
-def copy_prefix(cache: Any, length: int) -> Any | None:
-    """A copy of the first ``length`` positions of a ``transformers.DynamicCache`` (``None``: another kind)."""
+def _copyable(cache: Any) -> bool:
     from transformers import DynamicCache
 
     layers = getattr(cache, "layers", None)
-    if type(cache) is not DynamicCache or not layers or any(type(layer).__name__ != "DynamicLayer" for layer in layers):
+    return type(cache) is DynamicCache and bool(layers) and all(type(x).__name__ == "DynamicLayer" for x in layers)
+
+
+def copy_prefix(cache: Any, length: int) -> Any | None:
+    """A copy of the first ``length`` positions of a ``transformers.DynamicCache`` (``None``: another kind)."""
+    if not _copyable(cache):
         return None
+    from transformers import DynamicCache
+
     out = DynamicCache()
-    for i, layer in enumerate(layers):
+    for i, layer in enumerate(cache.layers):
         out.update(layer.keys[..., :length, :].clone(), layer.values[..., :length, :].clone(), i)
     return out
+
+
+def _positions(cache: Any) -> int | None:
+    """The positions every layer of ``cache`` holds (``None``: not known)."""
+    layers = getattr(cache, "layers", None)
+    if not layers:
+        return None
+    lengths = [x.keys.shape[-2] for x in layers if getattr(x, "keys", None) is not None]
+    return min(lengths) if len(lengths) == len(layers) else 0
 
 
 class PrefixCaches:
@@ -72,6 +87,10 @@ class PrefixCaches:
 
     def swap(self, ids: Sequence[int], own_ids: list[int], own_cache: Any) -> tuple[list[int], Any]:
         """``(prompt ids, cache)`` of the entry sharing most with ``ids`` (``([], None)``: none shares a token)."""
+        held = None if own_cache is None else _positions(own_cache)
+        if held is not None and held < len(own_ids):
+            own_cache = None  # it does not hold its whole prompt (a decode that failed): never hand it out
+        keep = False
         with self._lock:
             if own_cache is not None:
                 self._items.append((own_ids, own_cache))
@@ -87,11 +106,12 @@ class PrefixCaches:
                 self.hits += 1
                 self.reused_tokens += best_len
                 found = self._items.pop(best)
-                copy = copy_prefix(found[1], best_len)
-                if copy is not None:  # the entry stays (most recently used); the caller gets its own copy
+                keep = _copyable(found[1])
+                if keep:  # the entry stays (most recently used); the caller gets a copy, made outside the lock
                     self._items.append(found)
-                    found = (found[0], copy)
             del self._items[: max(len(self._items) - self.entries, 0)]
+        if best >= 0 and keep:  # entries in the pool are never changed, so copying without the lock is safe
+            found = (found[0], copy_prefix(found[1], best_len))
         return found
 
     def clear(self) -> None:

@@ -189,5 +189,9 @@ class TokenScoring:
         else:
             self._cache = None
         self._stats.reused_prompt_tokens = reuse
-        self._forward(ids[reuse:])
+        try:
+            self._forward(ids[reuse:])
+        except BaseException:  # the cache holds `reuse` positions, not the prompt's: never reuse it
+            self._cache, self._prompt_ids = None, []
+            raise
         self._prompt_ids = ids
