@@ -124,9 +124,9 @@ def bench_steps(bundle: ModelBundle, generate: Any, prompts: list[dict[str, Any]
 
 
 def bench_server(generate: Any, bundle: ModelBundle, prompts: list[dict[str, Any]], clients: list[int],
-                 per_client: int, before_each: Any = None) -> dict[str, Any]:
-    """C concurrent ``openai`` clients x K requests each against the in-process server; ``before_each()``
-    runs before each client count (a prompt-cache pool starts empty for each)."""
+                 per_client: int, pool: PrefixCaches | None = None) -> dict[str, Any]:
+    """C concurrent ``openai`` clients x K requests each against the in-process server; the replicas'
+    prompt-cache ``pool`` starts empty for each client count, and its use is reported with it."""
     import openai
 
     from lam_kedro.serving.guard import StepGuard
@@ -164,8 +164,8 @@ def bench_server(generate: Any, bundle: ModelBundle, prompts: list[dict[str, Any
                         valid[0] += ok
 
             threads = [threading.Thread(target=client, args=(i,)) for i in range(c)]
-            if before_each is not None:
-                before_each()
+            if pool is not None:
+                pool.clear()
             start = time.perf_counter()
             for t in threads:
                 t.start()
@@ -178,6 +178,8 @@ def bench_server(generate: Any, bundle: ModelBundle, prompts: list[dict[str, Any
                            "failures": len(failures)}
             if failures:
                 out[str(c)]["failure_examples"] = failures[:3]
+            if pool is not None:
+                out[str(c)]["pool"] = {"hits": pool.hits, "misses": pool.misses, "reused_tokens": pool.reused_tokens}
             print(f"    server C={c}: {out[str(c)]}", flush=True)
     return out
 
@@ -222,23 +224,7 @@ def bench_model(name: str, bundle: ModelBundle, prompts: list[dict[str, Any]], c
                     r(prompts[0]["messages"])
                 key = f"constrained pool{size}" + (f" x{w}" if w > 1 else "")
                 print(f"  {name} {key} server", flush=True)
-                stats: dict[str, dict[str, int]] = {}
-                pending = list(clients)
-
-                def fresh_pool(shared: PrefixCaches = shared, stats: dict[str, dict[str, int]] = stats,
-                               pending: list[int] = pending) -> None:
-                    """Record the last client count's pool use, then start the next one with an empty pool."""
-                    if len(stats) < len(clients) - len(pending):
-                        stats[str(clients[len(stats)])] = {"hits": shared.hits, "misses": shared.misses,
-                                                           "reused_tokens": shared.reused_tokens}
-                    shared.clear()
-                    shared.hits = shared.misses = shared.reused_tokens = 0
-                    if pending:
-                        pending.pop(0)
-
-                res["server"][key] = bench_server(replicas, bundle, prompts, clients, per_client, fresh_pool)
-                fresh_pool()
-                res.setdefault("pool_stats", {})[key] = stats
+                res["server"][key] = bench_server(replicas, bundle, prompts, clients, per_client, pool=shared)
         base = res["server"]["constrained"]
         res["vs_one_lock"] = {
             key: {c: {"rps": round(s["rps"] / base[c]["rps"], 2), "p95": round(s["p95_ms"] / base[c]["p95_ms"], 2)}

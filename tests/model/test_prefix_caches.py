@@ -45,6 +45,8 @@ def test_pool_gives_the_longest_match_and_keeps_the_most_recent():
     assert pool.swap([1, 2, 3, 9], [], None) == ([], None)
     assert pool.swap([8, 8, 1], [], None) == ([8, 8, 8, 8], "c")
     assert pool.hits == 3 and pool.reused_tokens == 2 + 2 + 2
+    pool.clear()
+    assert len(pool) == 0 and pool.hits == pool.misses == pool.reused_tokens == 0
     with pytest.raises(ValueError, match="at least 1"):
         PrefixCaches(0)
 

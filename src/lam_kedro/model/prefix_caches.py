@@ -115,5 +115,7 @@ class PrefixCaches:
         return found
 
     def clear(self) -> None:
+        """Forget every entry and the counts."""
         with self._lock:
             self._items.clear()
+            self.hits = self.misses = self.reused_tokens = 0
