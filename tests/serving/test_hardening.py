@@ -421,6 +421,40 @@ def test_replicas_answer_concurrent_requests_as_one_decoder_would(trained_lam, s
     assert [g[2]["choices"][0]["message"]["content"] for g in got] == expected
 
 
+def test_batched_decoders_answer_concurrent_requests_as_one_decoder_would(trained_lam, shared_dir):
+    """lam serve's default: the decoders' forward passes batched (--batch 8 here) with a shared prompt-cache
+    pool; 16 concurrent requests of both UFO dialects, each the answer one decoder alone gives it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lam_kedro.model.prefix_caches import PrefixCaches
+    from lam_kedro.serving.serve_cli import serving_replicas
+
+    bodies = [ufo_request(v, f) for v in ("v1.2.1", "v3.0.5")
+              for f in ("bold_text", "italic_text", "font_size", "page_orientation", "underline_text",
+                        "align_center", "insert_table", "find_replace")]
+    decode = decode_config({"max_new_tokens": 24})
+    with ServerThread(create_app(lam_generate(trained_lam, decode), api_key=KEY,
+                                 guard=StepGuard(repeat_ttl_s=0))) as s:
+        expected = [post(s, b)[2]["choices"][0]["message"]["content"] for b in bodies]
+    pool = PrefixCaches(16)
+    replicas = serving_replicas(trained_lam, decode, workers=1, batch=8, pool=pool)
+    batcher = replicas[0].batcher
+    assert len(replicas) == 8 and all(r.batcher is batcher for r in replicas)
+    try:
+        with ServerThread(create_app(replicas, api_key=KEY, guard=StepGuard(repeat_ttl_s=0))) as s, \
+                ThreadPoolExecutor(16) as workers:
+            got = list(workers.map(lambda b: post(s, b), bodies))
+    finally:
+        batcher.close()
+    assert [g[0] for g in got] == [200] * len(bodies)
+    assert [g[2]["choices"][0]["message"]["content"] for g in got] == expected
+    assert batcher.passes > batcher.batches  # passes of concurrent requests ran together
+    # nothing to batch: plain replicas, and why
+    assert all(r.batcher is None for r in serving_replicas(trained_lam, decode, workers=2, batch=1))
+    plain = serving_replicas(trained_lam, decode_config({"constrained": False}), workers=2, batch=8)
+    assert len(plain) == 2 and not any(hasattr(r, "batcher") for r in plain)
+
+
 def test_a_long_request_times_out_and_does_not_hold_up_short_ones(shared_dir):
     import threading
 

@@ -38,7 +38,7 @@ from lam_kedro.model.generation import encode_prompt
 from lam_kedro.serving.guard import StepGuard
 from lam_kedro.serving.models import lam_generate
 from lam_kedro.serving.serve_cli import serve_command
-from lam_kedro.serving.server import ServerThread, bundle_token_counter, create_app
+from lam_kedro.serving.server import ServerThread, bundle_token_counter, create_app, wait_for_health
 from lam_kedro.serving.ufo_prompt import format_answer, parse_chat_prompt
 
 KEY = "test-key-123"
@@ -440,18 +440,7 @@ def test_lam_serve_command_serves_a_saved_model(tiny_bundle, expert, tmp_path: P
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, proc.communicate()[0]
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/health")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "lam serve did not come up"
-            time.sleep(0.25)
+        wait_for_health(port, proc)
         client = openai.OpenAI(base_url=f"{base}/v1", api_key=KEY, max_retries=0, timeout=60)
         response = client.chat.completions.create(model="lam", messages=first_prompt(task_of(expert, "bold_text")))
         answer = from_ufo_app_agent_response(json.loads(response.choices[0].message.content))
@@ -463,6 +452,7 @@ def test_lam_serve_command_serves_a_saved_model(tiny_bundle, expert, tmp_path: P
         output = proc.communicate(timeout=30)[0]
     assert f"at {base}/v1" in output and 'API_TYPE: "openai"' in output and 'API_MODEL: "lam"' in output
     assert "safety: sensitive actions -> ask (rules: no_watermark)" in output
+    assert "32 request(s) at once, forward passes batched (2 worker(s) x 16)" in output  # --batch 16, the default
     assert "# config/ufo/agents.yaml" in output and "# ufo/config/config.yaml" in output  # both UFO versions
     assert KEY not in output  # the key is never echoed
 

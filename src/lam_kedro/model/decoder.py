@@ -35,16 +35,18 @@ pyfunc model and the server take either decoder.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from lam_kedro.agent.prompt import strip_step_marker
 from lam_kedro.agent.slots import CONTROLS_SLOT, PromptSlots
 from lam_kedro.env.action_table import ACTIONS, SIGNATURES, VALID_ON
+from lam_kedro.model.batching import ForwardBatcher
 from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.decisions import ThoughtDecision, ThoughtDecisions
 from lam_kedro.model.generation import encode_prompt, make_generate
@@ -59,6 +61,22 @@ __all__ = ["ActionDecoder", "make_action_generate"]
 
 
 _STATUSES: tuple[str, ...] = ("CONTINUE", "FINISH")
+
+_T = TypeVar("_T")
+
+
+def _batched(method: Callable[..., _T]) -> Callable[..., _T]:
+    """A decode that feeds the model through a ``ForwardBatcher`` runs in one of its sessions (the batcher
+    then waits for its passes before it runs a batch); the plain path, which calls the model itself, does not."""
+
+    @functools.wraps(method)
+    def wrapper(self: ActionDecoder, *args: Any, **kwargs: Any) -> _T:
+        if self._batcher is None:
+            return method(self, *args, **kwargs)
+        with self._batcher.session():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
@@ -108,6 +126,8 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
         prefix_caches: with ``prefix_cache``, a pool of other prompts' KV caches (shared by a server's
             replicas, ``model.prefix_caches``): a step prompt starts from the one sharing the longest
             prefix, not only from this decoder's previous prompt.
+        batcher: run the forward passes through a ``model.batching.ForwardBatcher`` (a server's decoders
+            share one): each pass is batched with the passes of the other decoders decoding at the same time.
     """
 
     def __init__(
@@ -129,6 +149,7 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
         named_controls: bool = True,
         read_document: bool = True,
         prefix_caches: PrefixCaches | None = None,
+        batcher: ForwardBatcher | None = None,
     ) -> None:
         functions = tuple(ACTIONS) if functions is None else functions
         unknown = [f for f in functions if f not in ACTIONS]
@@ -154,6 +175,7 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
         self.named_controls = bool(named_controls)
         self.read_document = bool(read_document)
         self._pool = prefix_caches
+        self._batcher = batcher
         self._document: str | None = None
         self._step = ""
         self._request = ""
@@ -168,6 +190,12 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
         self.last_stats = DecodeStats()
         self.model.eval()
 
+    @property
+    def batcher(self) -> ForwardBatcher | None:
+        """The ``ForwardBatcher`` this decoder's passes run through (``None``: it calls the model itself)."""
+        return self._batcher
+
+    @_batched
     def decode(self, messages: list[dict[str, str]], slots: PromptSlots) -> str:
         """The action JSON text for the step prompt ``messages`` rendered from ``slots``: its visible
         controls, request and plan as data; the document the observation shows (not part of the
@@ -268,6 +296,7 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
         self.last_stats = self._stats
         return text
 
+    @_batched
     def decode_plan(self, messages: list[dict[str, str]], request: str) -> str:
         """A plan (any prompt without controls) token by token, except that a quote it opens is a
         copy: one of ``plan_quotes`` of the request, chosen whole by joint log-probability, then

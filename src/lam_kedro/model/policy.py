@@ -21,7 +21,7 @@ instead of silently sampling at the default.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -31,6 +31,9 @@ from lam_kedro.env.types import Task
 from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.config import config_errors
 from lam_kedro.model.prefix_caches import PrefixCaches
+
+if TYPE_CHECKING:
+    from lam_kedro.model.batching import ForwardBatcher
 
 __all__ = ["DecodeConfig", "decode_config", "lam_generate", "lam_policy"]
 
@@ -114,13 +117,15 @@ def decode_config(raw: DecodeConfig | Mapping[str, Any] | None, where: str = "de
 
 
 def lam_generate(bundle: ModelBundle, decode: DecodeConfig | Mapping[str, Any] | None = None,
-                 seed: int | None = None, prefix_caches: PrefixCaches | None = None) -> Generate:
+                 seed: int | None = None, prefix_caches: PrefixCaches | None = None,
+                 batcher: ForwardBatcher | None = None) -> Generate:
     """``generate(messages) -> text`` over ``bundle`` as ``decode`` says; ``seed`` overrides ``decode.seed``.
 
     Constrained (the default): an ``ActionDecoder``, which decodes a step prompt's action under the
     grammar and anything else (a plan prompt) plainly and greedily. Unconstrained: ``make_generate``.
     ``prefix_caches``: the pool replicas share (default: a pool of ``decode.prefix_cache_pool``
-    entries of its own, none when 0).
+    entries of its own, none when 0). ``batcher``: the server's ``model.batching.ForwardBatcher``, through
+    which the constrained decoder's forward passes run batched with other decoders' (ignored unconstrained).
     """
     cfg = decode_config(decode)
     kwargs = cfg.decoder_kwargs()
@@ -131,7 +136,7 @@ def lam_generate(bundle: ModelBundle, decode: DecodeConfig | Mapping[str, Any] |
 
         if prefix_caches is None and cfg.prefix_cache_pool:
             prefix_caches = PrefixCaches(cfg.prefix_cache_pool)
-        return ActionDecoder(bundle, **kwargs, prefix_caches=prefix_caches)
+        return ActionDecoder(bundle, **kwargs, prefix_caches=prefix_caches, batcher=batcher)
     from lam_kedro.model.generation import make_generate
 
     return make_generate(bundle, **kwargs)

@@ -35,6 +35,8 @@ def shared_prefix(a: Sequence[int], b: Sequence[int]) -> int:
 
 
 def _copyable(cache: Any) -> bool:
+    if callable(getattr(cache, "copy_prefix", None)):  # model.batching.RaggedCache
+        return True
     from transformers import DynamicCache
 
     layers = getattr(cache, "layers", None)
@@ -42,9 +44,12 @@ def _copyable(cache: Any) -> bool:
 
 
 def copy_prefix(cache: Any, length: int) -> Any | None:
-    """A copy of the first ``length`` positions of a ``transformers.DynamicCache`` (``None``: another kind)."""
+    """A copy of the first ``length`` positions of a ``transformers.DynamicCache`` or a cache with its own
+    ``copy_prefix`` (``model.batching.RaggedCache``); ``None``: another kind."""
     if not _copyable(cache):
         return None
+    if callable(getattr(cache, "copy_prefix", None)):
+        return cache.copy_prefix(length)
     from transformers import DynamicCache
 
     out = DynamicCache()
@@ -55,6 +60,8 @@ def copy_prefix(cache: Any, length: int) -> Any | None:
 
 def _positions(cache: Any) -> int | None:
     """The positions every layer of ``cache`` holds (``None``: not known)."""
+    if callable(getattr(cache, "copy_prefix", None)):
+        return int(cache.get_seq_length())
     layers = getattr(cache, "layers", None)
     if not layers:
         return None

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import torch
 
+from lam_kedro.model.batching import Pass, RaggedCache
 from lam_kedro.model.prefix_caches import shared_prefix
 
 __all__ = ["TokenScoring"]
@@ -27,7 +28,18 @@ class TokenScoring:
     """The model-facing half of ``ActionDecoder`` (a mixin: the decoder holds the model, cache and stats)."""
 
     # -- low level: the model, the cache, the text ------------------------------------------
+    def _batched(self, ids: Sequence[int], positions: Sequence[int] | None = None,
+                 allowed: torch.Tensor | None = None, all_logits: bool = False) -> torch.Tensor:
+        """One pass through the server's ``ForwardBatcher`` (``model.batching``), batched with other decoders'."""
+        if self._cache is None:
+            self._cache = self._batcher.new_cache()
+        return self._batcher.run(Pass(self._cache, list(ids), positions, allowed, all_logits))
+
     def _forward(self, ids: Sequence[int]) -> None:
+        if self._batcher is not None:
+            self._logits = self._batched(ids)
+            self._stats.forward_passes += 1
+            return
         input_ids = torch.tensor([list(ids)], device=self.model.device)
         with torch.inference_mode():
             out = self.model(input_ids=input_ids, past_key_values=self._cache, use_cache=True, logits_to_keep=1)
@@ -117,11 +129,14 @@ class TokenScoring:
     def _logprob_run(self, ids: Sequence[int]) -> list[float]:
         """Feed ``ids`` (all positions' logits kept); their log-probabilities under the model."""
         lp = [float(torch.log_softmax(self._logits, dim=-1)[ids[0]])]
-        with torch.inference_mode():
-            out = self.model(input_ids=torch.tensor([list(ids)], device=self.model.device),
-                             past_key_values=self._cache, use_cache=True)
-        self._cache = out.past_key_values
-        logits = out.logits[0].float().cpu()
+        if self._batcher is not None:
+            logits = self._batched(ids, all_logits=True)
+        else:
+            with torch.inference_mode():
+                out = self.model(input_ids=torch.tensor([list(ids)], device=self.model.device),
+                                 past_key_values=self._cache, use_cache=True)
+            self._cache = out.past_key_values
+            logits = out.logits[0].float().cpu()
         self._stats.forward_passes += 1
         steps = torch.log_softmax(logits[:-1], dim=-1)
         lp += [float(steps[j, ids[j + 1]]) for j in range(len(ids) - 1)]
@@ -147,15 +162,19 @@ class TokenScoring:
             ids.extend(f)
             positions.extend(range(prefix, prefix + n))
             allowed[start:start + n, prefix + start:prefix + start + n] = torch.ones(n, n, dtype=torch.bool).tril()
-        dtype, device = self.model.dtype, self.model.device
-        mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill_(~allowed, torch.finfo(dtype).min)
-        with torch.inference_mode():
-            out = self.model(input_ids=torch.tensor([ids], device=device),
-                             position_ids=torch.tensor([positions], device=device),
-                             attention_mask=mask[None, None].to(device), past_key_values=self._cache, use_cache=True)
-        self._cache = out.past_key_values
+        if self._batcher is not None:
+            logp = torch.log_softmax(self._batched(ids, positions, allowed, all_logits=True), dim=-1)
+        else:
+            dtype, device = self.model.dtype, self.model.device
+            mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill_(~allowed, torch.finfo(dtype).min)
+            with torch.inference_mode():
+                out = self.model(input_ids=torch.tensor([ids], device=device),
+                                 position_ids=torch.tensor([positions], device=device),
+                                 attention_mask=mask[None, None].to(device), past_key_values=self._cache,
+                                 use_cache=True)
+            self._cache = out.past_key_values
+            logp = torch.log_softmax(out.logits[0].float(), dim=-1).cpu()
         self._stats.forward_passes += 1
-        logp = torch.log_softmax(out.logits[0].float(), dim=-1).cpu()
         for i, q in enumerate(seqs):
             totals[i] += sum(float(logp[starts[i] + j - 1, q[j]]) for j in range(1, len(q)))
         return totals
@@ -182,6 +201,8 @@ class TokenScoring:
         reuse = 0
         if self.prefix_cache and pooled and self._pool is not None:  # the pool's best match (maybe our own)
             self._prompt_ids, self._cache = self._pool.swap(ids, self._prompt_ids, self._cache)
+        if (self._batcher is not None) != isinstance(self._cache, RaggedCache):
+            self._cache = None  # a cache of the other kind (batched or not) cannot be fed here
         if self.prefix_cache and self._cache is not None:
             reuse = shared_prefix(ids, self._prompt_ids)
         if reuse > 0:

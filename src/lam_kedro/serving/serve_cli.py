@@ -20,7 +20,7 @@ from lam_kedro.env.uia.tree import DEFAULT_CONTROL_TYPES
 from lam_kedro.serving.models import DEFAULT_MODEL_URI
 from lam_kedro.serving.server import DEFAULT_MAX_BODY_BYTES
 
-__all__ = ["CONTROL_LIST", "serve_command", "ufo_config_lines"]
+__all__ = ["CONTROL_LIST", "serve_command", "serving_replicas", "ufo_config_lines"]
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -56,6 +56,24 @@ def ufo_config_lines(base_url: str, model_name: str, auth: bool, version: str = 
     ]
 
 
+def serving_replicas(bundle: Any, decode: Any, workers: int, batch: int, pool: Any = None) -> list[Any]:
+    """The decoders ``lam serve`` runs: ``workers`` x ``batch`` constrained decoders, each worker's ``batch``
+    sharing one ``model.batching.ForwardBatcher`` (one model thread batching their passes), all sharing the
+    prompt-cache ``pool``; ``workers`` plain replicas when ``batch`` is 1, decoding is unconstrained or the
+    model cannot be batched (``batching_unsupported``, logged). Interleaved so requests spread over workers."""
+    from lam_kedro.model.batching import ForwardBatcher, batching_unsupported
+    from lam_kedro.model.policy import lam_generate
+
+    reason = None if batch > 1 and decode.constrained else "batch 1" if batch <= 1 else "unconstrained decoding"
+    reason = reason or batching_unsupported(bundle.model)
+    if reason:
+        if batch > 1:
+            logging.getLogger(__name__).warning("not batching (%s): %d worker(s), one request each", reason, workers)
+        return [lam_generate(bundle, decode, prefix_caches=pool) for _ in range(workers)]
+    batchers = [ForwardBatcher(bundle.model) for _ in range(workers)]
+    return [lam_generate(bundle, decode, prefix_caches=pool, batcher=b) for _ in range(batch) for b in batchers]
+
+
 @click.command("serve")
 @click.option("--model", "model_uri", default=DEFAULT_MODEL_URI, show_default=True,
               help="registry URI (models:/lam@champion, models:/lam/3) or a Hugging Face model folder")
@@ -88,7 +106,11 @@ def ufo_config_lines(base_url: str, model_name: str, auth: bool, version: str = 
               help="seconds a step prompt is remembered: the same prompt again within it, after an action, is "
                    "answered FAIL (no progress); 0 switches it off")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="decoder replicas over the one loaded model: that many requests generate at once")
+              help="workers over the one loaded model, each decoding --batch requests at once (with --batch 1: "
+                   "that many requests generate at once, side by side)")
+@click.option("--batch", default=16, show_default=True, type=click.IntRange(1, 256),
+              help="requests each worker decodes together: their forward passes run as one batch (model.batching; "
+                   "Llama models on the CPU, else one at a time); 1: one request at a time")
 @click.option("--prefix-caches", default=32, show_default=True, type=click.IntRange(0, 4096),
               help="KV caches of earlier prompts kept, shared by the workers: each client's next step reuses its "
                    "previous one's prefix instead of another client's (about one per concurrent client); 0: each "
@@ -98,7 +120,7 @@ def ufo_config_lines(base_url: str, model_name: str, auth: bool, version: str = 
 def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_auth: bool,
                   constrained: bool | None, max_body_bytes: int, max_new_tokens: int | None, tracking_uri: str | None, model_name: str,
                   log_level: str, ufo_dialect: str, safety_config: Path | None, allow: tuple[str, ...],
-                  repeat_ttl: float, workers: int, prefix_caches: int, request_timeout: float) -> None:
+                  repeat_ttl: float, workers: int, batch: int, prefix_caches: int, request_timeout: float) -> None:
     """Serve a LAM as an OpenAI-compatible chat-completions endpoint (UFO's AppAgent model).
 
     Requires an API key (--api-key or LAM_API_KEY) unless --no-auth is given. See docs/serving.md.
@@ -138,7 +160,7 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
     import uvicorn
 
     from lam_kedro.serving.guard import StepGuard
-    from lam_kedro.serving.models import ModelNotFoundError, lam_generate, load_lam
+    from lam_kedro.serving.models import ModelNotFoundError, load_lam
     from lam_kedro.serving.server import bundle_token_counter, create_app, decode_reserve
 
     click.echo(f"loading {model_uri} ...", err=True)
@@ -148,7 +170,7 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
         raise click.ClickException(str(err)) from err
     try:
         pool = PrefixCaches(decode.prefix_cache_pool) if decode.prefix_cache_pool else None
-        replicas = [lam_generate(bundle, decode, prefix_caches=pool) for _ in range(workers)]
+        replicas = serving_replicas(bundle, decode, workers, batch, pool)
     except ImportError as err:
         raise click.ClickException(
             f"constrained decoding is not available ({err}); start with --no-constrained"
@@ -160,6 +182,9 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
     shown = f"[{host}]" if ":" in host else host
     base_url = f"http://{shown}:{port}/v1"
     click.echo(f"serving {bundle.generation} ({model_uri}) as model {model_name!r} at {base_url}")
+    batched = any(getattr(r, "batcher", None) is not None for r in replicas)
+    click.echo(f"  {len(replicas)} request(s) at once" + (f", forward passes batched ({workers} worker(s) x {batch})"
+                                                          if batched else ""))
     click.echo(f"  POST {base_url}/chat/completions   GET {base_url}/models   GET http://{shown}:{port}/health")
     rules = ", ".join(r.name for r in safety.rules) or "built-in only"
     click.echo(f"safety: sensitive actions -> {safety.mode} (rules: {rules}); allowed: "

@@ -25,8 +25,8 @@ Every ``/v1`` route needs ``Authorization: Bearer <api_key>`` (401 otherwise). B
 while reading when the length is not declared. Errors have OpenAI's shape
 ``{"error": {"message", "type", "param", "code"}}``; bad input of any kind (deep nesting, lone
 surrogates, ``NaN``, unreadable slots) is a 4xx, a 5xx only means the model itself failed. The model is not thread-safe, so generation
-runs on ``len(generate)`` replicas (one by default): concurrent requests take a free replica or
-wait in arrival order, and each gets the answer to its own prompt.
+runs on ``len(generate)`` replicas (one by default; ``lam serve``: 16 whose passes are batched):
+concurrent requests take a free replica or wait in arrival order, and each gets the answer to its own prompt.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ __all__ = [
     "ApiError",
     "create_app",
     "ServerThread",
+    "wait_for_health",
 ]
 
 logger = logging.getLogger(__name__)
@@ -442,7 +443,8 @@ def create_app(
     ``StepGuard()`` with the default safety config); ``ufo_dialect`` forces UFO 1.x/2.x (``ufo``) or
     UFO3 (``ufo3``) answers instead of reading the dialect from each request (``auto``).
     ``generate`` may be a list of replicas (independent decoders over one model): that many
-    requests generate at once. A request not answered within ``request_timeout_s`` (waiting
+    requests generate at once (``serve_cli.serving_replicas`` builds ``lam serve``'s: decoders whose
+    forward passes a ``model.batching.ForwardBatcher`` runs batched). A request not answered within ``request_timeout_s`` (waiting
     included) gets a 504; its generation is abandoned, not killed, and frees its replica when done.
     """
     if not api_key and not no_auth:
@@ -614,3 +616,25 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def wait_for_health(port: int, process: Any = None, timeout_s: float = 120.0, host: str = "127.0.0.1") -> None:
+    """Block until ``GET /health`` on ``host:port`` answers 200, e.g. a ``lam serve`` started as a
+    subprocess (``process``: a ``subprocess.Popen`` whose exit is a ``RuntimeError`` with its output)."""
+    import http.client
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process is not None and process.poll() is not None:
+            output = process.communicate()[0] if process.stdout is not None else ""
+            raise RuntimeError(f"the server exited with status {process.returncode}: {str(output)[-2000:]}")
+        try:
+            conn = http.client.HTTPConnection(host, port, timeout=2)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no answer from http://{host}:{port}/health within {timeout_s:g} s")
+        time.sleep(0.25)
