@@ -49,7 +49,9 @@ from lam_kedro.model.batching import ForwardBatcher
 from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.decoder import ActionDecoder
 from lam_kedro.model.generation import make_generate
+from lam_kedro.model.policy import decode_config
 from lam_kedro.model.prefix_caches import PrefixCaches
+from lam_kedro.serving.serve_cli import serving_replicas
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TINY = "/tmp/lamdefault/data/06_models/lam2"
@@ -168,11 +170,11 @@ def drive_clients(base_url: str, prompts: list[dict[str, Any]], c: int, per_clie
 
 
 def bench_server(generate: Any, bundle: ModelBundle, prompts: list[dict[str, Any]], clients: list[int],
-                 per_client: int, pool: PrefixCaches | None = None, batcher: ForwardBatcher | None = None
+                 per_client: int, pool: PrefixCaches | None = None, batchers: list[ForwardBatcher] | None = None
                  ) -> dict[str, Any]:
     """The clients against the in-process server (``create_app`` + ``ServerThread``); the replicas'
     prompt-cache ``pool`` starts empty for each client count, and its use is reported with it, as is the
-    ``batcher``'s (forward passes per batch, the model thread's busy share of the wall time)."""
+    ``batchers``' (forward passes per batch, the model threads' busy share of the wall time)."""
     import openai
 
     from lam_kedro.serving.guard import StepGuard
@@ -188,15 +190,15 @@ def bench_server(generate: Any, bundle: ModelBundle, prompts: list[dict[str, Any
         for c in clients:
             if pool is not None:
                 pool.clear()
-            if batcher is not None:
-                batcher.passes = batcher.batches = 0
-                batcher.busy_s = 0.0
+            for b in batchers or []:
+                b.passes = b.batches = 0
+                b.busy_s = 0.0
             r = out[str(c)] = drive_clients(srv.base_url, prompts, c, per_client)
             if pool is not None:
                 r["pool"] = {"hits": pool.hits, "misses": pool.misses, "reused_tokens": pool.reused_tokens}
-            if batcher is not None and batcher.batches:
-                r["passes_per_batch"] = round(batcher.passes / batcher.batches, 2)
-                r["model_thread_busy"] = round(batcher.busy_s / r["wall_s"], 3)
+            if batchers and sum(b.batches for b in batchers):
+                r["passes_per_batch"] = round(sum(b.passes for b in batchers) / sum(b.batches for b in batchers), 2)
+                r["model_threads_busy"] = [round(b.busy_s / r["wall_s"], 3) for b in batchers]
             print(f"    server C={c}: {r}", flush=True)
     return out
 
@@ -208,6 +210,7 @@ def bench_lam_serve(model_path: str, flags: list[str], prompts: list[dict[str, A
     import socket
     import subprocess
     import sys
+    import tempfile
 
     import openai
 
@@ -222,17 +225,25 @@ def bench_lam_serve(model_path: str, flags: list[str], prompts: list[dict[str, A
         env = {**os.environ, "LAM_API_KEY": KEY, "KEDRO_DISABLE_TELEMETRY": "1", "DVC_NO_ANALYTICS": "1"}
         cmd = [str(lam), "serve", "--model", model_path, "--port", str(port), "--log-level", "warning",
                "--repeat-ttl", "0", "--max-new-tokens", str(MAX_NEW_TOKENS), *flags]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-        try:
-            wait_for_health(port, proc, timeout_s=180)
-            base = f"http://127.0.0.1:{port}/v1"
-            openai.OpenAI(base_url=base, api_key=KEY, max_retries=0, timeout=600).chat.completions.create(
-                model="lam", messages=prompts[0]["messages"])
-            r = out[str(c)] = drive_clients(base, prompts, c, per_client)
-            print(f"    lam serve {' '.join(flags)} C={c}: {r}", flush=True)
-        finally:
-            proc.terminate()
-            proc.communicate(timeout=60)
+        with tempfile.TemporaryFile(mode="w+") as log:  # not a pipe: nobody reads it while the server runs
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
+            try:
+                wait_for_health(port, proc, timeout_s=180)
+                base = f"http://127.0.0.1:{port}/v1"
+                openai.OpenAI(base_url=base, api_key=KEY, max_retries=0, timeout=600).chat.completions.create(
+                    model="lam", messages=prompts[0]["messages"])
+                r = out[str(c)] = drive_clients(base, prompts, c, per_client)
+                print(f"    lam serve {' '.join(flags)} C={c}: {r}", flush=True)
+            except RuntimeError:
+                log.seek(0)
+                print(log.read()[-2000:], flush=True)
+                raise
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
     return out
 
 
@@ -278,18 +289,18 @@ def bench_model(name: str, bundle: ModelBundle, prompts: list[dict[str, Any]], c
                 key = f"constrained pool{size}" + (f" x{w}" if w > 1 else "")
                 print(f"  {name} {key} server", flush=True)
                 res["server"][key] = bench_server(replicas, bundle, prompts, clients, per_client, pool=shared)
-        for size in batches or []:  # lam serve --batch B [--prefix-caches P]: B decoders, their passes batched
-            for pool_size in sorted({0, *(pools or [])}):
+        for size in batches or []:  # lam serve --batch B [--workers W] [--prefix-caches P]: passes batched
+            for w, pool_size in [(w, p) for w in sorted({1, *(workers or [])}) for p in sorted({0, *(pools or [])})]:
                 shared = PrefixCaches(pool_size) if pool_size else None
-                batcher = ForwardBatcher(bundle.model)
-                replicas = [ActionDecoder(bundle, max_new_tokens=MAX_NEW_TOKENS, prefix_caches=shared, batcher=batcher)
-                            for _ in range(size)]
+                replicas = serving_replicas(bundle, decode_config({"max_new_tokens": MAX_NEW_TOKENS}), w, size, shared)
+                batchers = list({id(r.batcher): r.batcher for r in replicas}.values())
                 replicas[0](prompts[0]["messages"])
-                key = f"constrained batch{size}" + (f" pool{pool_size}" if pool_size else "")
+                key = f"constrained batch{size}" + (f" pool{pool_size}" if pool_size else "") + (f" x{w}" if w > 1 else "")
                 print(f"  {name} {key} server", flush=True)
                 res["server"][key] = bench_server(replicas, bundle, prompts, clients, per_client, pool=shared,
-                                                  batcher=batcher)
-                batcher.close()
+                                                  batchers=batchers)
+                for b in batchers:
+                    b.close()
         base = res["server"]["constrained"]
         res["vs_one_lock"] = {
             key: {c: {"rps": round(s["rps"] / base[c]["rps"], 2), "p95": round(s["p95_ms"] / base[c]["p95_ms"], 2)}
@@ -337,6 +348,19 @@ def write_md(results: dict[str, Any], path: Path) -> None:
         lines += ["", "## Against one generation at a time, one cached prompt (`constrained`, the same model, the same run)",
                   "", "| model | server | clients | RPS ratio | p95 ratio |", "|---|---|---|---|---|"]
         lines += [f"| {name} | {key} | {c} | {r['rps']}x | {r['p95']}x |" for name, key, c, r in ratios]
+    served = [(name, flags, c, s) for name, m in results["models"].items()
+              for flags, by_c in m.get("lam_serve", {}).items() for c, s in by_c.items()]
+    if served:
+        lines += ["", "## `lam serve` in its own process (the clients in the benchmark's process; a fresh server per "
+                  "client count; ratio: against the first FLAGS of the run)", "",
+                  "| model | lam serve FLAGS | clients | requests | RPS | p50 ms | p95 ms | valid | RPS / p95 ratio |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for name, flags, c, s in served:
+            r = results["models"][name].get("lam_serve_vs_first", {}).get(flags, {}).get(c)
+            ratio = f"{r['rps']}x / {r['p95']}x" if r else ""
+            v = f"{100 * s['valid_rate']:.0f}%" if s["valid_rate"] is not None else "-"
+            lines.append(f"| {name} | `{flags or '(defaults)'}` | {c} | {s['requests']} | {s['rps']} | {s['p50_ms']} | "
+                         f"{s['p95_ms']} | {v} | {ratio} |")
     path.write_text("\n".join(lines) + "\n")
 
 

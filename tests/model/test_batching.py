@@ -65,8 +65,10 @@ def test_packed_forward_matches_the_model(bundle, gqa_model, which):
     torch.testing.assert_close(got_other, _hf(model, list(range(50, 53)))[0], atol=1e-4, rtol=1e-4)
 
     want_next, hf_cache = _hf(model, [7, 8], hf_cache)
-    got_next, _ = engine.forward([Pass(cache, [7, 8], all_logits=True), Pass(other, [9])])
+    want_other = _hf(model, list(range(50, 53)) + [9])[0][-1]
+    got_next, got_other = engine.forward([Pass(cache, [7, 8], all_logits=True), Pass(other, [9])])
     torch.testing.assert_close(got_next, want_next, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(got_other, want_other, atol=1e-4, rtol=1e-4)  # one token after its cache
 
     # a tree: two candidates side by side after the cache, each at its own positions, seeing the cache
     # and its own earlier tokens only (what scoring._tree sends)
@@ -78,8 +80,10 @@ def test_packed_forward_matches_the_model(bundle, gqa_model, which):
     allowed[3:5, prefix + 3:prefix + 5] = torch.ones(2, 2, dtype=torch.bool).tril()
     mask = torch.zeros(allowed.shape).masked_fill_(~allowed, torch.finfo(torch.float32).min)
     want_tree, _ = _hf(model, ids, hf_cache, position_ids=torch.tensor([positions]), attention_mask=mask[None, None])
-    (got_tree,) = engine.forward([Pass(cache, ids, positions, allowed, all_logits=True)])
+    got_tree, got_more = engine.forward([Pass(cache, ids, positions, allowed, all_logits=True),
+                                         Pass(other, [10, 11])])  # batched with a pass without a mask
     torch.testing.assert_close(got_tree, want_tree, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(got_more, _hf(model, list(range(50, 53)) + [9, 10, 11])[0][-1], atol=1e-4, rtol=1e-4)
     # the second candidate scored alone gives the same logits as in the tree
     cache.crop(prefix)
     (alone,) = engine.forward([Pass(cache, [21, 22], all_logits=True)])
@@ -139,13 +143,45 @@ def test_batched_decoders_answer_as_each_alone(bundle, prompts):
         batcher.close()
 
 
-def test_a_bad_pass_fails_alone(bundle):
-    batcher = ForwardBatcher(bundle.model)
+def test_one_client_reuses_its_previous_step_whichever_replica_serves_it(bundle):
+    """A server's replicas are taken in turn (FIFO): each decode hands its prompt's cache to the shared
+    pool when it ends, so a client's next step finds it from any replica (with many replicas and one
+    client, a cache kept by its replica until that replica's next request would never be found)."""
+    from lam_kedro.model.policy import decode_config
+    from lam_kedro.serving.serve_cli import serving_replicas
+
+    env = WordEnv(max_steps=30)
+    episodes = [[ex["messages"] for ex in step_examples(run_episode(env, ScriptedPolicy(), t, seed=0))]
+                for t in make_tasks(6)]
+    steps = max(episodes, key=len)
+    assert len(steps) >= 3
+    pool = PrefixCaches(8)
+    replicas = serving_replicas(bundle, decode_config({}), workers=2, batch=3, pool=pool)
+    try:
+        reused = []
+        for i, messages in enumerate(steps):
+            replica = replicas[i % len(replicas)]  # a different replica each step
+            replica(messages)
+            reused.append(replica.last_stats.reused_prompt_tokens)
+        assert reused[0] == 0 and all(n > 0 for n in reused[1:]), reused
+        assert pool.hits == len(steps) - 1
+    finally:
+        for b in {id(r.batcher): r.batcher for r in replicas}.values():
+            b.close()
+
+
+def test_a_bad_pass_fails_alone(bundle, caplog):
+    batcher = ForwardBatcher(bundle.model, max_wait_s=10.0)  # the two passes below wait for each other
     try:
         with pytest.raises(ValueError, match="out of the vocabulary"):
             batcher.run(Pass(batcher.new_cache(), [10 ** 9]))
         with pytest.raises(ValueError, match="attention mask"):
             batcher.run(Pass(batcher.new_cache(), [3, 4], allowed=torch.ones(2, 1, dtype=torch.bool)))
+        with pytest.raises(ValueError, match="booleans"):  # a float mask would be read as additive
+            batcher.run(Pass(batcher.new_cache(), [3, 4], allowed=torch.ones(2, 2)))
+        cache = batcher.new_cache()
+        with pytest.raises(ValueError, match="twice"):
+            batcher.engine.forward([Pass(cache, [3]), Pass(cache, [4])])
         # a pass that fails inside the batch (a cache of another dtype) fails alone; its batch-mates get logits
         bad = RaggedCache(len(batcher.engine.layers), batcher.engine.kv_heads, batcher.engine.head_dim,
                           dtype=torch.float64)
@@ -161,12 +197,12 @@ def test_a_bad_pass_fails_alone(bundle):
                 except Exception as err:  # noqa: BLE001 - checked below
                     results[name] = err
 
-        with batcher.session():  # held open so the two passes wait for each other and form one batch
-            threads = [threading.Thread(target=submit, args=a) for a in (("bad", bad), ("good", good))]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+        threads = [threading.Thread(target=submit, args=a) for a in (("bad", bad), ("good", good))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert "a batch of 2 forward passes failed; running them one by one" in caplog.text
         assert isinstance(results["bad"], RuntimeError)
         assert isinstance(results["good"], torch.Tensor) and good.get_seq_length() == 3
         assert bad.get_seq_length() == 0

@@ -452,7 +452,7 @@ def test_lam_serve_command_serves_a_saved_model(tiny_bundle, expert, tmp_path: P
         output = proc.communicate(timeout=30)[0]
     assert f"at {base}/v1" in output and 'API_TYPE: "openai"' in output and 'API_MODEL: "lam"' in output
     assert "safety: sensitive actions -> ask (rules: no_watermark)" in output
-    assert "32 request(s) at once, forward passes batched (2 worker(s) x 16)" in output  # --batch 16, the default
+    assert "16 request(s) at once, forward passes batched (2 worker(s) x 8)" in output  # the defaults: --workers 2 --batch 8
     assert "# config/ufo/agents.yaml" in output and "# ufo/config/config.yaml" in output  # both UFO versions
     assert KEY not in output  # the key is never echoed
 

@@ -69,9 +69,14 @@ class RaggedCache:
             grown.append(new)
         self.buffers = grown
 
+    def compact(self) -> RaggedCache:
+        """This cache, or a copy of what it holds in tight buffers when most of its capacity is unused
+        (before it is pooled: a pool entry keeps its buffers)."""
+        return self if self.buffers[0].shape[2] <= self.length + 256 else self.copy_prefix(self.length)
+
     def copy_prefix(self, length: int) -> RaggedCache:
         """A copy of the first ``length`` positions (``model.prefix_caches`` hands these out)."""
-        length = min(length, self.length)
+        length = max(0, min(length, self.length))
         out = RaggedCache(len(self.buffers), *self._shape, dtype=self._dtype, capacity=max(length + 128, 256))
         for src, dst in zip(self.buffers, out.buffers, strict=True):
             dst[:, :, :length] = src[:, :, :length]
@@ -187,8 +192,9 @@ class PackedLlama:
         positions = job.positions if job.positions is not None else range(start, start + n)
         if len(positions) != n or max(positions) >= self.max_positions or min(positions) < 0:
             raise ValueError(f"positions must be one per token within the model's {self.max_positions}")
-        if job.allowed is not None and tuple(job.allowed.shape) != (n, start + n):
-            raise ValueError(f"the attention mask is {tuple(job.allowed.shape)}, expected {(n, start + n)}")
+        if job.allowed is not None and (tuple(job.allowed.shape) != (n, start + n) or job.allowed.dtype != torch.bool):
+            raise ValueError(f"the attention mask is {tuple(job.allowed.shape)} {job.allowed.dtype}, expected "
+                             f"{(n, start + n)} booleans")
 
     def _mask(self, job: Pass) -> torch.Tensor | None:
         n, start = len(job.ids), job.cache.length
@@ -201,6 +207,8 @@ class PackedLlama:
     def forward(self, jobs: Sequence[Pass]) -> list[torch.Tensor]:
         """Run ``jobs`` (each cache at most once) as one batch; each cache grows by its tokens. Returns
         each job's float32 logits: ``[vocab]`` for its last token, or ``[len(ids), vocab]``."""
+        if len({id(job.cache) for job in jobs}) != len(jobs):
+            raise ValueError("a cache appears twice in one batch")
         ids: list[int] = []
         positions: list[int] = []
         for job in jobs:
@@ -247,7 +255,8 @@ class PackedLlama:
             logits = F.linear(_rms(h[torch.tensor(rows)], self.norm, self.eps), self.head).float()
         for job in jobs:  # only now: a batch that raised above is run again as it was
             job.cache.length += len(job.ids)
-        return [logits[a:b] if job.all_logits else logits[a] for job, (a, b) in zip(jobs, spans, strict=True)]
+        # copies: a view would keep the whole batch's logits alive as long as one decoder holds its own
+        return [(logits[a:b] if job.all_logits else logits[a]).clone() for job, (a, b) in zip(jobs, spans, strict=True)]
 
 
 class ForwardBatcher:
@@ -256,12 +265,13 @@ class ForwardBatcher:
     A decoder opens a ``session()`` around a decode and calls ``run`` for each pass; the model
     thread runs a batch as soon as every decoder in a session is waiting (or ``max_wait_s`` after
     the first one began waiting), at most ``max_tokens`` new tokens per batch. A pass that fails
-    fails alone: its batch is run again without it. ``passes`` / ``batches`` count the work, ``busy_s``
+    fails alone: each pass of a batch that raised is run again on its own. ``passes`` / ``batches`` count the work, ``busy_s``
     the model thread's time in it.
     """
 
-    def __init__(self, model: Any, max_tokens: int = 4096, max_wait_s: float = 0.02) -> None:
-        self.engine = PackedLlama(model)
+    def __init__(self, model: Any, max_tokens: int = 4096, max_wait_s: float = 0.02,
+                 engine: PackedLlama | None = None) -> None:
+        self.engine = engine or PackedLlama(model)  # an engine holds no state of a batch: workers may share one
         self.max_tokens = int(max_tokens)
         self.max_wait_s = float(max_wait_s)
         self._cond = threading.Condition()
@@ -297,7 +307,9 @@ class ForwardBatcher:
                 raise RuntimeError("the forward batcher is closed")
             self._queue.append(job)
             self._cond.notify_all()
-        job.done.wait()
+        while not job.done.wait(1.0):
+            if not self._thread.is_alive():
+                raise RuntimeError("the forward batcher's model thread has stopped")
         if job.error is not None:
             raise job.error
         assert job.logits is not None
@@ -328,6 +340,17 @@ class ForwardBatcher:
             return batch
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        finally:  # closed, or the thread died: no decoder waits forever
+            with self._cond:
+                self._closed = True
+                for job in self._queue:
+                    job.error = RuntimeError("the forward batcher is closed")
+                    job.done.set()
+                self._queue.clear()
+
+    def _serve(self) -> None:
         while (batch := self._take()) is not None:
             start = time.perf_counter()
             try:
@@ -341,11 +364,6 @@ class ForwardBatcher:
                     except Exception as err:  # noqa: BLE001 - handed to the decoder waiting for it
                         job.error = err
                         job.done.set()
-        with self._cond:  # closed: nobody waits forever
-            for job in self._queue:
-                job.error = RuntimeError("the forward batcher is closed")
-                job.done.set()
-            self._queue.clear()
 
     def _finish(self, batch: list[Pass], logits: list[torch.Tensor], start: float) -> None:
         self.busy_s += time.perf_counter() - start

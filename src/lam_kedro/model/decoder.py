@@ -46,7 +46,7 @@ import torch
 from lam_kedro.agent.prompt import strip_step_marker
 from lam_kedro.agent.slots import CONTROLS_SLOT, PromptSlots
 from lam_kedro.env.action_table import ACTIONS, SIGNATURES, VALID_ON
-from lam_kedro.model.batching import ForwardBatcher
+from lam_kedro.model.batching import ForwardBatcher, RaggedCache
 from lam_kedro.model.bundle import ModelBundle
 from lam_kedro.model.decisions import ThoughtDecision, ThoughtDecisions
 from lam_kedro.model.generation import encode_prompt, make_generate
@@ -65,7 +65,7 @@ _STATUSES: tuple[str, ...] = ("CONTINUE", "FINISH")
 _T = TypeVar("_T")
 
 
-def _batched(method: Callable[..., _T]) -> Callable[..., _T]:
+def _in_batcher_session(method: Callable[..., _T]) -> Callable[..., _T]:
     """A decode that feeds the model through a ``ForwardBatcher`` runs in one of its sessions (the batcher
     then waits for its passes before it runs a batch); the plain path, which calls the model itself, does not."""
 
@@ -195,7 +195,7 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
         """The ``ForwardBatcher`` this decoder's passes run through (``None``: it calls the model itself)."""
         return self._batcher
 
-    @_batched
+    @_in_batcher_session
     def decode(self, messages: list[dict[str, str]], slots: PromptSlots) -> str:
         """The action JSON text for the step prompt ``messages`` rendered from ``slots``: its visible
         controls, request and plan as data; the document the observation shows (not part of the
@@ -291,12 +291,16 @@ class ActionDecoder(ThoughtDecisions, JsonGrammar, TokenScoring):
         self._pending = ""
         if self.prefix_cache and self._cache is not None:
             self._crop_to(len(self._prompt_ids))  # keep only the prompt for the next call
+            if self._pool is not None:  # into the pool now: the client's next step may come to another replica
+                kept = self._cache.compact() if isinstance(self._cache, RaggedCache) else self._cache
+                self._pool.put(self._prompt_ids, kept)
+                self._cache, self._prompt_ids = None, []
         else:
             self._cache = None
         self.last_stats = self._stats
         return text
 
-    @_batched
+    @_in_batcher_session
     def decode_plan(self, messages: list[dict[str, str]], request: str) -> str:
         """A plan (any prompt without controls) token by token, except that a quote it opens is a
         copy: one of ``plan_quotes`` of the request, chosen whole by joint log-probability, then

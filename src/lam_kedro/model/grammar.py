@@ -8,6 +8,7 @@ skipped). ``vocab`` holds each token's text, computed once per tokenizer.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Sequence
@@ -41,7 +42,8 @@ class DecodeStats:
 
 
 class _Vocab:
-    """Per-token text and the special ids, computed once per tokenizer."""
+    """Per-token text and the special ids, computed once per tokenizer; ``encode`` remembers the ids of
+    the texts it was asked for (the JSON skeleton, a screen's control labels and names recur every step)."""
 
     def __init__(self, tokenizer: Any) -> None:
         n = len(tokenizer)
@@ -49,6 +51,16 @@ class _Vocab:
             tokenizer.decode([i], skip_special_tokens=False, clean_up_tokenization_spaces=False) for i in range(n)
         ]
         self.special = set(tokenizer.all_special_ids)
+
+        @functools.lru_cache(maxsize=16384)
+        def ids(text: str) -> tuple[int, ...]:
+            return tuple(tokenizer.encode(text, add_special_tokens=False))
+
+        self._ids = ids
+
+    def encode(self, text: str) -> list[int]:
+        """``tokenizer.encode(text, add_special_tokens=False)``, from the cache when seen before."""
+        return list(self._ids(text))
 
 
 _VOCABS: dict[int, _Vocab] = {}

@@ -92,6 +92,16 @@ class PrefixCaches:
     def __len__(self) -> int:
         return len(self._items)
 
+    def put(self, ids: list[int], cache: Any) -> None:
+        """Hand a finished prompt's cache to the pool (the caller keeps no reference to it): a server's next
+        request from the same client finds it whichever replica serves it."""
+        held = None if cache is None else _positions(cache)
+        if cache is None or (held is not None and held < len(ids)):
+            return  # nothing, or a cache that does not hold its whole prompt
+        with self._lock:
+            self._items.append((list(ids), cache))
+            del self._items[: max(len(self._items) - self.entries, 0)]
+
     def swap(self, ids: Sequence[int], own_ids: list[int], own_cache: Any) -> tuple[list[int], Any]:
         """``(prompt ids, cache)`` of the entry sharing most with ``ids`` (``([], None)``: none shares a token)."""
         held = None if own_cache is None else _positions(own_cache)

@@ -59,7 +59,7 @@ class TokenScoring:
         self._pending = ""
         if not text:
             return
-        ids = self.tokenizer.encode(text, add_special_tokens=False)
+        ids = self._vocab.encode(text)
         if heal and ids:
             keep = len(ids) - min(_HEAL_TOKENS, len(ids))
             tail = "".join(self._vocab.texts[i] for i in ids[keep:])
@@ -99,7 +99,7 @@ class TokenScoring:
         attention), so the cache is neither copied nor recomputed. The cache and the logits are
         as they were afterwards.
         """
-        seqs = [self.tokenizer.encode(self._pending + c, add_special_tokens=False) for c in candidates]
+        seqs = [self._vocab.encode(self._pending + c) for c in candidates]
         scores = [float("-inf")] * len(seqs)
         if not any(seqs):
             return scores
@@ -139,7 +139,7 @@ class TokenScoring:
             logits = out.logits[0].float().cpu()
         self._stats.forward_passes += 1
         steps = torch.log_softmax(logits[:-1], dim=-1)
-        lp += [float(steps[j, ids[j + 1]]) for j in range(len(ids) - 1)]
+        lp += steps[torch.arange(len(ids) - 1), torch.tensor(list(ids[1:]), dtype=torch.long)].tolist()
         self._logits = logits[-1]
         return lp
 
@@ -175,8 +175,11 @@ class TokenScoring:
             self._cache = out.past_key_values
             logp = torch.log_softmax(out.logits[0].float(), dim=-1).cpu()
         self._stats.forward_passes += 1
-        for i, q in enumerate(seqs):
-            totals[i] += sum(float(logp[starts[i] + j - 1, q[j]]) for j in range(1, len(q)))
+        rows = [starts[i] + j - 1 for i, q in enumerate(seqs) for j in range(1, len(q))]
+        cols = [q[j] for q in seqs for j in range(1, len(q))]
+        picked = iter(logp[torch.tensor(rows, dtype=torch.long), torch.tensor(cols, dtype=torch.long)].tolist())
+        for i, q in enumerate(seqs):  # summed one by one in the same order as before: the same floats
+            totals[i] += sum(next(picked) for _ in range(1, len(q)))
         return totals
 
     def _choose(self, candidates: Sequence[str], top: int | None = None) -> int:
@@ -188,7 +191,7 @@ class TokenScoring:
         return int(torch.argmax(scores))
 
     def _first_token_score(self, text: str) -> float:
-        ids = self.tokenizer.encode(text, add_special_tokens=False)
+        ids = self._vocab.encode(text)
         return float(self._logits[ids[0]]) if ids else float("-inf")
 
     def _crop_to(self, length: int) -> None:

@@ -61,7 +61,7 @@ def serving_replicas(bundle: Any, decode: Any, workers: int, batch: int, pool: A
     sharing one ``model.batching.ForwardBatcher`` (one model thread batching their passes), all sharing the
     prompt-cache ``pool``; ``workers`` plain replicas when ``batch`` is 1, decoding is unconstrained or the
     model cannot be batched (``batching_unsupported``, logged). Interleaved so requests spread over workers."""
-    from lam_kedro.model.batching import ForwardBatcher, batching_unsupported
+    from lam_kedro.model.batching import ForwardBatcher, PackedLlama, batching_unsupported
     from lam_kedro.model.policy import lam_generate
 
     reason = None if batch > 1 and decode.constrained else "batch 1" if batch <= 1 else "unconstrained decoding"
@@ -70,7 +70,8 @@ def serving_replicas(bundle: Any, decode: Any, workers: int, batch: int, pool: A
         if batch > 1:
             logging.getLogger(__name__).warning("not batching (%s): %d worker(s), one request each", reason, workers)
         return [lam_generate(bundle, decode, prefix_caches=pool) for _ in range(workers)]
-    batchers = [ForwardBatcher(bundle.model) for _ in range(workers)]
+    engine = PackedLlama(bundle.model)  # one copy of the packed weights for all workers
+    batchers = [ForwardBatcher(bundle.model, engine=engine) for _ in range(workers)]
     return [lam_generate(bundle, decode, prefix_caches=pool, batcher=b) for _ in range(batch) for b in batchers]
 
 
@@ -105,10 +106,12 @@ def serving_replicas(bundle: Any, decode: Any, workers: int, batch: int, pool: A
 @click.option("--repeat-ttl", default=600.0, show_default=True, type=click.FloatRange(min=0),
               help="seconds a step prompt is remembered: the same prompt again within it, after an action, is "
                    "answered FAIL (no progress); 0 switches it off")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="workers over the one loaded model, each decoding --batch requests at once (with --batch 1: "
-                   "that many requests generate at once, side by side)")
-@click.option("--batch", default=16, show_default=True, type=click.IntRange(1, 256),
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="model threads over the one loaded model, each decoding --batch requests at once (with --batch "
+                   "1: that many requests generate at once, side by side)")
+@click.option("--threads", default=None, type=click.IntRange(1, 256),
+              help="torch threads [default: torch's (the cores) divided by --workers, at least 1]")
+@click.option("--batch", default=8, show_default=True, type=click.IntRange(1, 256),
               help="requests each worker decodes together: their forward passes run as one batch (model.batching; "
                    "Llama models on the CPU, else one at a time); 1: one request at a time")
 @click.option("--prefix-caches", default=32, show_default=True, type=click.IntRange(0, 4096),
@@ -120,7 +123,8 @@ def serving_replicas(bundle: Any, decode: Any, workers: int, batch: int, pool: A
 def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_auth: bool,
                   constrained: bool | None, max_body_bytes: int, max_new_tokens: int | None, tracking_uri: str | None, model_name: str,
                   log_level: str, ufo_dialect: str, safety_config: Path | None, allow: tuple[str, ...],
-                  repeat_ttl: float, workers: int, batch: int, prefix_caches: int, request_timeout: float) -> None:
+                  repeat_ttl: float, workers: int, threads: int | None, batch: int, prefix_caches: int,
+                  request_timeout: float) -> None:
     """Serve a LAM as an OpenAI-compatible chat-completions endpoint (UFO's AppAgent model).
 
     Requires an API key (--api-key or LAM_API_KEY) unless --no-auth is given. See docs/serving.md.
@@ -157,12 +161,14 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
     except ValueError as err:
         raise click.ClickException(str(err)) from err
 
+    import torch
     import uvicorn
 
     from lam_kedro.serving.guard import StepGuard
     from lam_kedro.serving.models import ModelNotFoundError, load_lam
     from lam_kedro.serving.server import bundle_token_counter, create_app, decode_reserve
 
+    torch.set_num_threads(threads or max(1, torch.get_num_threads() // workers))
     click.echo(f"loading {model_uri} ...", err=True)
     try:
         bundle = load_lam(model_uri, tracking_uri)
@@ -184,7 +190,7 @@ def serve_command(model_uri: str, host: str, port: int, api_key: str | None, no_
     click.echo(f"serving {bundle.generation} ({model_uri}) as model {model_name!r} at {base_url}")
     batched = any(getattr(r, "batcher", None) is not None for r in replicas)
     click.echo(f"  {len(replicas)} request(s) at once" + (f", forward passes batched ({workers} worker(s) x {batch})"
-                                                          if batched else ""))
+                                                          if batched else "") + f", {torch.get_num_threads()} torch thread(s)")
     click.echo(f"  POST {base_url}/chat/completions   GET {base_url}/models   GET http://{shown}:{port}/health")
     rules = ", ".join(r.name for r in safety.rules) or "built-in only"
     click.echo(f"safety: sensitive actions -> {safety.mode} (rules: {rules}); allowed: "

@@ -628,13 +628,15 @@ def wait_for_health(port: int, process: Any = None, timeout_s: float = 120.0, ho
         if process is not None and process.poll() is not None:
             output = process.communicate()[0] if process.stdout is not None else ""
             raise RuntimeError(f"the server exited with status {process.returncode}: {str(output)[-2000:]}")
+        conn = http.client.HTTPConnection(host, port, timeout=2)
         try:
-            conn = http.client.HTTPConnection(host, port, timeout=2)
             conn.request("GET", "/health")
             if conn.getresponse().status == 200:
                 return
         except OSError:
             pass
+        finally:
+            conn.close()
         if time.monotonic() > deadline:
             raise RuntimeError(f"no answer from http://{host}:{port}/health within {timeout_s:g} s")
         time.sleep(0.25)
