@@ -21,8 +21,12 @@ Per step: latency p50/p95/mean, valid rate (``agent.prompt.parse_action_output(t
 controls).ok``), output tokens, and for the constrained decoder the sampled / forced / reused
 prompt tokens (``last_stats``). Then the real server (``serving.server.create_app`` +
 ``ServerThread`` on 127.0.0.1, with an API key) is driven by C concurrent ``openai`` clients, each
-sending K step prompts: requests per second over the wall time and per-request latency. The server
-runs one generation at a time (a lock), so RPS stays near 1/latency and latency grows with C.
+sending K step prompts: requests per second over the wall time and per-request latency. The plain
+``constrained`` server runs one generation at a time (a lock), so RPS stays near 1/latency and latency
+grows with C; ``--workers``, ``--prefix-caches`` and ``--batch`` add servers with replicas, a shared
+prompt-cache pool and batched forward passes (``lam serve``'s replicas, ``serve_cli.serving_replicas``),
+and ``--lam-serve FLAGS ...`` runs the real ``lam serve`` in its own process for each FLAGS string
+(docs/serving.md "Speed" has the command behind the committed results).
 """
 
 from __future__ import annotations
